@@ -1,0 +1,234 @@
+"""CustomerData: the per-customer summary every event-forecast model reads.
+
+It carries its time unit, so that a model fitted in weeks refuses data in days, and it
+compresses identical rows into one row with a weight, so that no model loops over customers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple
+
+import numpy as np
+import pandas as pd
+
+from clvkit.data.units import check_unit
+from clvkit.errors import DataError, fail_rows
+
+#: Columns with a meaning clvkit checks whenever they are present.
+NON_NEGATIVE = ("frequency", "recency", "T", "n_periods", "monetary_value", "weight",
+                "frequency_holdout", "monetary_value_holdout", "duration_holdout")
+INTEGER = ("frequency", "n_periods", "frequency_holdout")
+
+
+class Compressed(NamedTuple):
+    """Unique rows of some columns, how often each occurs, and where each customer went."""
+
+    rows: np.ndarray      # (n_unique, n_columns) float64
+    weights: np.ndarray   # (n_unique,) float64: customers (or given weights) per unique row
+    inverse: np.ndarray   # (n_customers,) int64: unique row of each customer
+
+
+@dataclass(frozen=True, eq=False)
+class CustomerData:
+    """Per-customer summary (frequency, recency, T, monetary_value, ...) with its units.
+
+    Build it with :func:`clvkit.summarize` from a transaction log, or with
+    :meth:`CustomerData.from_frame` from a summary you already have.
+
+    Attributes
+    ----------
+    frame : pandas.DataFrame
+        Indexed by customer id. Columns follow the BTYD tradition: ``frequency`` (repeat
+        purchases), ``recency`` (first to last purchase), ``T`` (first purchase to the end of
+        calibration), ``monetary_value`` (mean value of the repeat purchases) and, with a
+        holdout, ``frequency_holdout``, ``monetary_value_holdout``, ``duration_holdout``.
+        Discrete-time data (BG/BB) has ``n_periods`` instead of ``T``. An optional ``weight``
+        column counts how many customers a row stands for.
+    unit : str
+        The ruler for recency and T: D, W, M, Q or Y.
+    grain : str or None
+        Which events were merged into one purchase (e.g. ``"D"``: same-day purchases).
+    end, calibration_end : pandas.Timestamp or None
+        End of observation and of the calibration period.
+    provenance : dict
+        Counts of what was merged or left out when the summary was built.
+    """
+
+    frame: pd.DataFrame
+    unit: str = "W"
+    grain: str | None = None
+    end: pd.Timestamp | None = None
+    calibration_end: pd.Timestamp | None = None
+    provenance: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "unit", check_unit(self.unit))
+        validate_summary(self.frame)
+
+    # ------------------------------------------------------------------ construction
+    @classmethod
+    def from_frame(
+        cls,
+        df: pd.DataFrame,
+        unit: str = "W",
+        *,
+        customer: str | None = None,
+        columns: dict[str, str] | None = None,
+    ) -> CustomerData:
+        """Wrap a per-customer summary a user already has.
+
+        Parameters
+        ----------
+        df
+            One row per customer with some of ``frequency, recency, T, monetary_value,
+            n_periods, weight`` and the holdout columns.
+        unit
+            The unit recency and T are measured in.
+        customer
+            Column holding the customer id; by default the frame's index is the id.
+        columns
+            Renaming from the user's names to clvkit's, e.g. ``{"x": "frequency",
+            "t_x": "recency", "zbar": "monetary_value"}``.
+        """
+        if not isinstance(df, pd.DataFrame):
+            raise DataError(f"expected a pandas DataFrame of per-customer rows, got {type(df).__name__}.")
+        frame = df.rename(columns=columns) if columns else df.copy()
+        if customer is not None:
+            if customer not in frame.columns:
+                raise DataError(f"customer column {customer!r} not found; columns are {list(frame.columns)}.")
+            frame = frame.set_index(customer)
+        return cls(frame=frame, unit=unit, provenance={"source": "from_frame", "rows": len(frame)})
+
+    # ------------------------------------------------------------------ access
+    def __len__(self) -> int:
+        return len(self.frame)
+
+    def __repr__(self) -> str:
+        cols = ", ".join(map(str, self.frame.columns))
+        ends = ""
+        if self.calibration_end is not None:
+            ends += f", calibration_end={self.calibration_end.date()}"
+        if self.end is not None:
+            ends += f", end={self.end.date()}"
+        return f"CustomerData({len(self)} customers, unit={self.unit!r}{ends}; columns: {cols})"
+
+    @property
+    def index(self) -> pd.Index:
+        """Customer ids."""
+        return self.frame.index
+
+    @property
+    def has_holdout(self) -> bool:
+        """Whether the frame carries holdout columns."""
+        return "frequency_holdout" in self.frame.columns
+
+    def require(self, columns: tuple[str, ...] | list[str], who: str = "this model") -> None:
+        """Raise a :class:`DataError` naming the columns ``who`` needs and the frame lacks."""
+        missing = [c for c in columns if c not in self.frame.columns]
+        if missing:
+            raise DataError(
+                f"{who} needs column(s) {missing}, which the data lacks "
+                f"(it has {list(self.frame.columns)}).")
+
+    def column(self, name: str) -> np.ndarray:
+        """One column as a float64 array."""
+        self.require([name])
+        return self.frame[name].to_numpy(dtype=np.float64)
+
+    def weights(self) -> np.ndarray:
+        """The ``weight`` column, or ones."""
+        if "weight" in self.frame.columns:
+            return self.frame["weight"].to_numpy(dtype=np.float64)
+        return np.ones(len(self.frame))
+
+    def compressed(self, columns: tuple[str, ...] | list[str], weights: Any = None,
+                   mask: np.ndarray | None = None) -> Compressed:
+        """Unique rows of ``columns`` with summed weights.
+
+        Parameters
+        ----------
+        columns
+            Columns that define a row (e.g. ``("frequency", "recency", "T")``).
+        weights
+            Per-customer weights; by default the ``weight`` column, or one per customer.
+        mask
+            Keep only these customers (e.g. repeat buyers for Gamma-Gamma). ``inverse`` then
+            refers to the kept customers.
+        """
+        self.require(columns)
+        values = self.frame.loc[:, list(columns)].to_numpy(dtype=np.float64)
+        w = self.weights() if weights is None else np.asarray(weights, dtype=np.float64)
+        if w.shape != (len(self.frame),):
+            raise DataError(f"weights must have one entry per customer ({len(self.frame)}), got shape {w.shape}.")
+        if mask is not None:
+            values, w = values[mask], w[mask]
+        return compress(values, w)
+
+    def with_frame(self, frame: pd.DataFrame) -> CustomerData:
+        """A copy with another frame and the same units and provenance."""
+        return CustomerData(frame=frame, unit=self.unit, grain=self.grain, end=self.end,
+                            calibration_end=self.calibration_end, provenance=dict(self.provenance))
+
+
+def compress(values: np.ndarray, weights: np.ndarray) -> Compressed:
+    """Group identical rows of a 2-d float array; sum their weights."""
+    if len(values) == 0:
+        return Compressed(values.reshape(0, values.shape[1]), np.zeros(0), np.zeros(0, dtype=np.int64))
+    codes = pd.MultiIndex.from_arrays([values[:, j] for j in range(values.shape[1])])
+    inverse, uniques = pd.factorize(codes, sort=False)
+    rows = np.array([np.asarray(uniques.get_level_values(j), dtype=np.float64)
+                     for j in range(values.shape[1])]).T
+    w = np.bincount(inverse, weights=weights, minlength=len(rows))
+    return Compressed(np.ascontiguousarray(rows), w, inverse.astype(np.int64))
+
+
+def validate_summary(frame: pd.DataFrame) -> None:
+    """Check a per-customer summary; raise :class:`DataError` on the first problem found.
+
+    Checks, for whichever of the standard columns are present: numeric, no NaN or infinity,
+    non-negative, integer counts, ``recency <= T`` (or ``<= n_periods``), no recency without a
+    repeat purchase, and unique customer ids.
+    """
+    if not isinstance(frame, pd.DataFrame):
+        raise DataError(f"expected a pandas DataFrame, got {type(frame).__name__}.")
+    if len(frame) == 0:
+        raise DataError("the customer summary is empty: there is nothing to fit or score.")
+    dup = frame.index.duplicated(keep=False)
+    if dup.any():
+        first = frame.index[dup][0]
+        raise DataError(
+            f"customer id (index) is duplicated in {int(dup.sum())} of {len(frame)} rows "
+            f"(first: {first!r}); a summary has one row per customer.")
+    for col in NON_NEGATIVE:
+        if col not in frame.columns:
+            continue
+        values = pd.to_numeric(frame[col], errors="coerce")
+        fail_rows(frame, values.isna() & frame[col].notna(), col, "is not numeric")
+        fail_rows(frame, values.isna(), col, "is NaN", "Fill or drop these customers explicitly.")
+        arr = values.to_numpy(dtype=np.float64)
+        fail_rows(frame, ~np.isfinite(arr), col, "is infinite")
+        fail_rows(frame, arr < 0, col, "is negative")
+        if col in INTEGER:
+            fail_rows(frame, arr != np.round(arr), col, "is not a whole number",
+                      "It counts purchases (or periods), so it must be an integer.")
+    if "recency" in frame.columns:
+        for limit in ("T", "n_periods"):
+            if limit in frame.columns:
+                fail_rows(frame, frame["recency"].to_numpy(float) > frame[limit].to_numpy(float) + 1e-9,
+                          "recency", f"exceeds {limit}",
+                          f"recency counts from the first purchase, so it cannot exceed {limit}. "
+                          "Rebuild the summary with clvkit.summarize() or check the observation end.")
+        if "frequency" in frame.columns:
+            fail_rows(frame, (frame["frequency"].to_numpy(float) == 0) & (frame["recency"].to_numpy(float) > 0),
+                      "recency", "is positive for a customer with frequency 0",
+                      "A customer with no repeat purchase has recency 0.")
+
+
+def as_customer_data(data: CustomerData | pd.DataFrame, unit: str | None = None) -> CustomerData:
+    """Accept a :class:`CustomerData` or a plain summary DataFrame (taken to be in ``unit``)."""
+    if isinstance(data, CustomerData):
+        return data
+    if isinstance(data, pd.DataFrame):
+        return CustomerData.from_frame(data, unit=unit or "W")
+    raise DataError(f"expected CustomerData or a pandas DataFrame, got {type(data).__name__}.")

@@ -1,0 +1,72 @@
+"""Exceptions and warnings raised by clvkit.
+
+Every error a user can trigger with bad input is a :class:`DataError`, which is also a
+``ValueError`` so that ``except ValueError`` keeps working. Messages name the column, the
+number of offending rows and one example, and say what to do about it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+
+class ClvkitError(Exception):
+    """Base class of every exception clvkit raises on purpose."""
+
+
+class DataError(ClvkitError, ValueError):
+    """Input data (or an argument) that the library cannot use as given."""
+
+
+class NotFittedError(ClvkitError, AttributeError):
+    """A fitted quantity was asked of a model that has not been fitted."""
+
+
+class ConvergenceWarning(RuntimeWarning):
+    """An optimiser or sampler did not reach a trustworthy answer."""
+
+
+class DataWarning(UserWarning):
+    """Input data was usable but something about it deserves attention."""
+
+
+def fail_rows(
+    frame: pd.DataFrame | pd.Series,
+    bad: Any,
+    column: str,
+    problem: str,
+    advice: str = "",
+) -> None:
+    """Raise a :class:`DataError` if any row of ``bad`` is true.
+
+    Parameters
+    ----------
+    frame
+        The rows being checked (their index is used to name the first offender).
+    bad
+        Boolean mask aligned with ``frame``.
+    column
+        The column (or argument) at fault, named in the message.
+    problem
+        What is wrong, e.g. ``"is negative"``.
+    advice
+        What the user can do about it.
+    """
+    mask = np.asarray(bad, dtype=bool)
+    if not mask.any():
+        return
+    n_bad = int(mask.sum())
+    first = int(np.flatnonzero(mask)[0])
+    if isinstance(frame, pd.DataFrame):
+        example = frame.iloc[first].to_dict()
+        label = frame.index[first]
+        shown = f"index {label!r}: {example}"
+    else:
+        shown = f"index {frame.index[first]!r}: {frame.iloc[first]!r}"
+    message = f"column {column!r} {problem} in {n_bad} of {len(mask)} rows (first at {shown})."
+    if advice:
+        message += " " + advice
+    raise DataError(message)

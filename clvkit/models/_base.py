@@ -1,0 +1,294 @@
+"""MLEModel: the base every maximum-likelihood model in clvkit shares.
+
+A model subclass holds only its maths: parameter names, the columns it reads, the
+per-row log-likelihood with its gradient, and a starting point. This base does the
+compression, the optimisation, the standard errors, the summary, and save/load.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar, Self
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from clvkit.data.customer_data import CustomerData, as_customer_data
+from clvkit.errors import DataError, NotFittedError
+from clvkit.models._optimize import OptimumInfo, minimize_negloglik
+
+#: every concrete model class by name, so that clvkit.load can rebuild it from JSON.
+MODEL_REGISTRY: dict[str, type[MLEModel]] = {}
+
+
+class MLEModel:
+    """Base class: fit by maximum likelihood on compressed rows with weights.
+
+    Parameters
+    ----------
+    penalizer : float
+        L2 penalty ``penalizer * sum(log(params) ** 2)`` on the log-parameters, added to the
+        mean negative log-likelihood. 0 (the default) is plain maximum likelihood.
+
+    Attributes
+    ----------
+    params_ : pandas.Series
+        Estimates, indexed by ``param_names``.
+    loglik_ : float
+        Total log-likelihood at the estimates (comparable with the literature's tables).
+    covariance_ : pandas.DataFrame
+        Asymptotic covariance of the estimates (inverse observed information, delta method).
+    n_obs_ : float
+        Number of customers (sum of weights) the model was fitted on.
+    n_unique_ : int
+        Number of unique rows the likelihood was evaluated on.
+    unit_ : str
+        Time unit of the data the model was fitted on.
+    converged_ : bool
+        False if the optimiser warned (see ``fit_info_``).
+    fit_info_ : OptimumInfo
+        Optimiser details: gradient, Hessian, iterations.
+    """
+
+    param_names: ClassVar[tuple[str, ...]] = ()
+    columns: ClassVar[tuple[str, ...]] = ()
+    #: parameters measured in units of time (they scale with the unit; used in docs/tests).
+    time_scale_params: ClassVar[tuple[str, ...]] = ()
+
+    def __init__(self, *, penalizer: float = 0.0) -> None:
+        self.penalizer = penalizer
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if cls.param_names:
+            MODEL_REGISTRY[cls.__name__] = cls
+
+    # ------------------------------------------------------------------ maths hooks
+    def _loglik_and_grad(self, params: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Per-row log-likelihood (n,) and its gradient in the natural parameters (n, k)."""
+        raise NotImplementedError
+
+    def _starts(self, rows: np.ndarray, weights: np.ndarray) -> list[np.ndarray]:
+        """Starting points (natural parameters) for the optimiser."""
+        return [np.ones(len(self.param_names))]
+
+    def _rows(self, data: Any, weights: Any) -> tuple[np.ndarray, np.ndarray, dict[str, Any]]:
+        """Unique rows, their weights, and data provenance for the likelihood."""
+        cd = as_customer_data(data)
+        cd.require(self.columns, type(self).__name__)
+        packed = cd.compressed(self.columns, weights)
+        self._check_rows(packed.rows)
+        return packed.rows, packed.weights, {"unit": cd.unit, "provenance": cd.provenance}
+
+    def _check_rows(self, rows: np.ndarray) -> None:
+        """Model-specific checks of the rows (override to add)."""
+
+    # ------------------------------------------------------------------ fitting
+    def fit(self, data: CustomerData | pd.DataFrame, weights: Any = None, *,
+            initial_params: dict[str, float] | None = None, maxiter: int = 3000) -> Self:
+        """Fit by maximum likelihood.
+
+        Parameters
+        ----------
+        data
+            :class:`~clvkit.CustomerData` or a DataFrame with the model's columns.
+        weights
+            Optional per-row weights (default: the ``weight`` column, or one per row).
+        initial_params
+            Starting values by name; by default a few built-in starts are tried.
+        maxiter
+            Iteration cap for L-BFGS-B.
+
+        Returns
+        -------
+        self
+        """
+        if not (np.isfinite(self.penalizer) and self.penalizer >= 0):
+            raise DataError(f"penalizer must be a finite number >= 0, got {self.penalizer!r}.")
+        rows, w, meta = self._rows(data, weights)
+        if w.sum() <= 0:
+            raise DataError(f"{type(self).__name__}: no rows to fit (total weight is 0).")
+        total = float(w.sum())
+        penalizer = float(self.penalizer)
+
+        def objective(theta: np.ndarray) -> tuple[float, np.ndarray]:
+            params = np.exp(theta)
+            with np.errstate(all="ignore"):
+                ll, grad = self._loglik_and_grad(params, rows)
+            value = -(w @ ll) / total + penalizer * float(theta @ theta)
+            gradient = -(w @ grad) * params / total + 2.0 * penalizer * theta
+            if not np.isfinite(value) or not np.all(np.isfinite(gradient)):
+                return np.inf, np.zeros_like(theta)
+            return float(value), gradient
+
+        if initial_params is not None:
+            missing = set(self.param_names) - set(initial_params)
+            if missing:
+                raise DataError(f"initial_params lacks {sorted(missing)}.")
+            starts = [np.array([initial_params[p] for p in self.param_names], dtype=float)]
+        else:
+            starts = self._starts(rows, w)
+        info = minimize_negloglik(objective, [np.log(s) for s in starts],
+                                  model_name=type(self).__name__, maxiter=maxiter)
+        self._set_fit(info, rows, w, total, meta)
+        return self
+
+    def _set_fit(self, info: OptimumInfo, rows: np.ndarray, w: np.ndarray, total: float,
+                 meta: dict[str, Any]) -> None:
+        params = np.exp(info.theta)
+        ll, _ = self._loglik_and_grad(params, rows)
+        self.params_ = pd.Series(params, index=list(self.param_names), name="estimate")
+        self.loglik_ = float(w @ ll)
+        info_total = info.hessian * total
+        try:
+            cov_log = np.linalg.inv(info_total)
+        except np.linalg.LinAlgError:
+            cov_log = np.full_like(info_total, np.nan)
+        self._cov_log = cov_log
+        self.covariance_ = pd.DataFrame(cov_log * np.outer(params, params),
+                                        index=self.params_.index, columns=self.params_.index)
+        self.n_obs_ = total
+        self.n_unique_ = len(rows)
+        self.unit_ = meta.get("unit", "W")
+        self.data_provenance_ = _jsonable(meta.get("provenance", {}))
+        self.converged_ = info.converged
+        self.fit_info_ = info
+
+    # ------------------------------------------------------------------ fitted state
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "params_"):
+            raise NotFittedError(f"{type(self).__name__} is not fitted yet; call .fit(data) first.")
+
+    def _p(self) -> np.ndarray:
+        self._check_fitted()
+        return self.params_.to_numpy(dtype=float)
+
+    @property
+    def n_params(self) -> int:
+        return len(self.param_names)
+
+    @property
+    def aic_(self) -> float:
+        """Akaike information criterion, ``2k - 2 loglik``."""
+        self._check_fitted()
+        return 2.0 * self.n_params - 2.0 * self.loglik_
+
+    @property
+    def bic_(self) -> float:
+        """Bayesian information criterion, ``k log(n) - 2 loglik`` with n customers."""
+        self._check_fitted()
+        return self.n_params * float(np.log(self.n_obs_)) - 2.0 * self.loglik_
+
+    @property
+    def std_errors_(self) -> pd.Series:
+        """Standard errors of the estimates (square roots of the covariance diagonal)."""
+        self._check_fitted()
+        return pd.Series(np.sqrt(np.diag(self.covariance_.to_numpy())), index=self.params_.index,
+                         name="std_error")
+
+    def summary(self, level: float = 0.95) -> pd.DataFrame:
+        """Estimates with standard errors and a confidence interval.
+
+        The interval is Wald on the log scale (``exp(log(est) +/- z * se_log)``), so it stays
+        positive, as every parameter here is.
+
+        Returns
+        -------
+        DataFrame with columns ``estimate, std_error, lower, upper``, one row per parameter.
+        """
+        self._check_fitted()
+        if not 0 < level < 1:
+            raise DataError(f"level must be in (0, 1), got {level!r}.")
+        z = stats.norm.ppf(0.5 + level / 2.0)
+        se_log = np.sqrt(np.diag(self._cov_log))
+        est = self.params_.to_numpy()
+        return pd.DataFrame({
+            "estimate": est,
+            "std_error": self.std_errors_.to_numpy(),
+            "lower": est * np.exp(-z * se_log),
+            "upper": est * np.exp(z * se_log),
+        }, index=self.params_.index)
+
+    def param_draws(self, n_draws: int, random_seed: int | None = None) -> np.ndarray:
+        """Draws of the parameters from the MLE's asymptotic normal on the log scale.
+
+        Returns an array of shape ``(n_draws, n_params)`` in natural units.
+        """
+        self._check_fitted()
+        if not np.all(np.isfinite(self._cov_log)):
+            raise DataError(f"{type(self).__name__}: the covariance is not finite, so no parameter "
+                            "draws can be made (the fit is doubtful; see fit_info_).")
+        rng = np.random.default_rng(random_seed)
+        theta = np.log(self._p())
+        return np.exp(rng.multivariate_normal(theta, self._cov_log, size=n_draws, method="eigh"))
+
+    def __repr__(self) -> str:
+        name = type(self).__name__
+        if not hasattr(self, "params_"):
+            return f"{name}(penalizer={self.penalizer}) [not fitted]"
+        table = self.summary().to_string(float_format=lambda v: f"{v:.4g}")
+        return (f"<clvkit.{name}: fitted on {self.n_obs_:,.0f} customers "
+                f"({self.n_unique_:,} unique rows), unit={self.unit_!r}>\n"
+                f"log-likelihood {self.loglik_:.2f}   AIC {self.aic_:.2f}   BIC {self.bic_:.2f}   "
+                f"converged {self.converged_}\n{table}")
+
+    # ------------------------------------------------------------------ persistence
+    def _init_kwargs(self) -> dict[str, Any]:
+        return {"penalizer": self.penalizer}
+
+    def to_dict(self) -> dict[str, Any]:
+        """Everything needed to rebuild the fitted model, as plain JSON types."""
+        self._check_fitted()
+        return {
+            "model": type(self).__name__,
+            "init": self._init_kwargs(),
+            "params": self.params_.to_dict(),
+            "covariance_log": self._cov_log.tolist(),
+            "loglik": self.loglik_,
+            "n_obs": self.n_obs_,
+            "n_unique": self.n_unique_,
+            "unit": self.unit_,
+            "converged": self.converged_,
+            "data_provenance": self.data_provenance_,
+        }
+
+    @classmethod
+    def from_dict(cls, state: dict[str, Any]) -> Self:
+        """Rebuild a fitted model from :meth:`to_dict` output."""
+        model = cls(**state.get("init", {}))
+        params = pd.Series(state["params"], dtype=float)[list(cls.param_names)]
+        model.params_ = params.rename("estimate")
+        model._cov_log = np.asarray(state["covariance_log"], dtype=float)
+        p = params.to_numpy()
+        model.covariance_ = pd.DataFrame(model._cov_log * np.outer(p, p), index=params.index,
+                                         columns=params.index)
+        model.loglik_ = float(state["loglik"])
+        model.n_obs_ = float(state["n_obs"])
+        model.n_unique_ = int(state["n_unique"])
+        model.unit_ = state["unit"]
+        model.converged_ = bool(state["converged"])
+        model.data_provenance_ = state.get("data_provenance", {})
+        return model
+
+    def save(self, path: str) -> None:
+        """Write the fitted model to a JSON file (atomically). Read it back with clvkit.load."""
+        from clvkit.io import save_model
+
+        save_model(self, path)
+
+
+def _jsonable(obj: Any) -> Any:
+    """Turn numpy / pandas scalars and timestamps into JSON-friendly values."""
+    if isinstance(obj, dict):
+        return {str(k): _jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_jsonable(v) for v in obj]
+    if isinstance(obj, (np.integer,)):
+        return int(obj)
+    if isinstance(obj, (np.floating,)):
+        return float(obj)
+    if isinstance(obj, (pd.Timestamp,)):
+        return obj.isoformat()
+    if obj is None or isinstance(obj, (str, int, float, bool)):
+        return obj
+    return str(obj)

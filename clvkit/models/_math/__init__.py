@@ -1,0 +1,1 @@
+"""Pure numpy maths of each model: likelihoods, gradients, expectations. No pandas, no state."""

@@ -1,0 +1,9 @@
+"""Figures (matplotlib). Every function takes fitted models / data and returns a matplotlib Axes.
+
+Grouped by family: :mod:`clvkit.plotting.events` (purchase models), :mod:`clvkit.plotting.retention`
+(sBG and Dwyer), :mod:`clvkit.plotting.bayes` (posterior predictive checks).
+"""
+
+from clvkit.plotting.bayes import *  # noqa: F403
+from clvkit.plotting.events import *  # noqa: F403
+from clvkit.plotting.retention import *  # noqa: F403

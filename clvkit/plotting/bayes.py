@@ -1,0 +1,3 @@
+"""Plots: bayes."""
+
+__all__: list[str] = []

@@ -1,0 +1,3 @@
+"""Plots: events."""
+
+__all__: list[str] = []

@@ -1,0 +1,3 @@
+"""Plots: retention."""
+
+__all__: list[str] = []
