@@ -3,14 +3,37 @@
 Event forecasts (BG/NBD, Pareto/NBD, MBG/NBD, BG/BB with Gamma-Gamma spend), contractual
 retention (shifted-beta-geometric) and Dwyer's lost-for-good / always-a-share models behind
 one fit / predict API.
+
+>>> import clvkit as ck
+>>> data = ck.summarize(ck.datasets.load_cdnow(sample=True), calibration_end="1997-09-30", end="1998-06-30")
+>>> model = ck.BetaGeo().fit(data)
 """
 
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
 from clvkit._version import __version__
-from clvkit.data import CustomerData
+from clvkit.batch import score
+from clvkit.data import CustomerData, datasets
+from clvkit.data.summarize import summarize
 from clvkit.errors import ClvkitError, ConvergenceWarning, DataError, DataWarning, NotFittedError
 from clvkit.io import load
 from clvkit.models import BetaGeo, GammaGamma
 from clvkit.value import clv
+
+#: submodules imported on first use: ``bayes`` needs the optional pymc stack.
+_LAZY = {"bayes": "clvkit.bayes", "plotting": "clvkit.plotting", "evaluate": "clvkit.evaluate"}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        module = importlib.import_module(_LAZY[name])
+        globals()[name] = module
+        return module
+    raise AttributeError(f"module 'clvkit' has no attribute {name!r}")
+
 
 __all__ = [
     "BetaGeo",
@@ -23,5 +46,8 @@ __all__ = [
     "NotFittedError",
     "__version__",
     "clv",
+    "datasets",
     "load",
+    "score",
+    "summarize",
 ]

@@ -61,7 +61,7 @@ def fail_rows(
     n_bad = int(mask.sum())
     first = int(np.flatnonzero(mask)[0])
     if isinstance(frame, pd.DataFrame):
-        example = frame.iloc[first].to_dict()
+        example = frame.iloc[[first]].to_dict("records")[0]
         label = frame.index[first]
         shown = f"index {label!r}: {example}"
     else:

@@ -270,6 +270,35 @@ class MLEModel:
         model.data_provenance_ = state.get("data_provenance", {})
         return model
 
+    @classmethod
+    def from_params(cls, params: dict[str, float] | pd.Series, unit: str = "W", **init: Any) -> Self:
+        """A model stated by hand (e.g. published estimates), ready to predict.
+
+        It has no covariance, so intervals and ``summary()`` standard errors are NaN.
+
+        Examples
+        --------
+        >>> import clvkit as ck
+        >>> m = ck.BetaGeo.from_params({"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426})
+        >>> round(m.expected_purchases_new(52.0), 3)
+        1.447
+        """
+        from clvkit.data.units import check_unit
+
+        values = pd.Series(params, dtype=float)
+        missing = [p for p in cls.param_names if p not in values.index]
+        if missing:
+            raise DataError(f"{cls.__name__}.from_params needs {list(cls.param_names)}; missing {missing}.")
+        values = values[list(cls.param_names)]
+        bad = ~(np.isfinite(values.to_numpy()) & (values.to_numpy() > 0))
+        if bad.any():
+            raise DataError(f"{cls.__name__}: parameters must be finite and > 0; got {values[bad].to_dict()}.")
+        k = len(cls.param_names)
+        return cls.from_dict({"init": init, "params": values.to_dict(),
+                              "covariance_log": np.full((k, k), np.nan).tolist(), "loglik": np.nan,
+                              "n_obs": 0.0, "n_unique": 0, "unit": check_unit(unit), "converged": True,
+                              "data_provenance": {"source": "from_params"}})
+
     def save(self, path: str) -> None:
         """Write the fitted model to a JSON file (atomically). Read it back with clvkit.load."""
         from clvkit.io import save_model

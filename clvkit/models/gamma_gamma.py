@@ -21,6 +21,15 @@ class GammaGamma(MLEModel):
     Fitted on repeat buyers only (``frequency > 0``); their ``monetary_value`` is the mean of
     their repeat transactions. Customers without a repeat purchase get the population mean.
 
+    Parameters
+    ----------
+    penalizer : float
+        Optional L2 penalty on the log-parameters.
+    exclude_nonpositive : bool
+        A repeat buyer whose mean spend is 0 (free orders) has no Gamma-Gamma likelihood. By
+        default that is an error; with True such customers are left out of the fit with a
+        :class:`~clvkit.DataWarning` giving their count (they are still scored).
+
     Attributes
     ----------
     params_ : pandas.Series
@@ -48,16 +57,30 @@ class GammaGamma(MLEModel):
     param_names: ClassVar[tuple[str, ...]] = ("p", "q", "gamma")
     columns: ClassVar[tuple[str, ...]] = ("frequency", "monetary_value")
 
+    def __init__(self, *, penalizer: float = 0.0, exclude_nonpositive: bool = False) -> None:
+        super().__init__(penalizer=penalizer)
+        self.exclude_nonpositive = exclude_nonpositive
+
+    def _init_kwargs(self) -> dict[str, Any]:
+        return {**super()._init_kwargs(), "exclude_nonpositive": self.exclude_nonpositive}
+
     def _rows(self, data: Any, weights: Any) -> tuple[np.ndarray, np.ndarray, dict[str, Any]]:
         cd = as_customer_data(data)
         cd.require(self.columns, "GammaGamma")
         repeat = cd.frame["frequency"].to_numpy(dtype=float) > 0
         if not repeat.any():
             raise DataError("GammaGamma needs repeat buyers (frequency > 0) to fit; the data has none.")
+        nonpositive = repeat & (cd.frame["monetary_value"].to_numpy(dtype=float) <= 0)
+        if nonpositive.any() and self.exclude_nonpositive:
+            warnings.warn(f"GammaGamma: left {int(nonpositive.sum())} of {int(repeat.sum())} repeat buyers with "
+                          "monetary_value <= 0 out of the fit (exclude_nonpositive=True).", DataWarning,
+                          stacklevel=4)
+            repeat &= ~nonpositive
         buyers = cd.frame.loc[repeat]
         fail_rows(buyers, buyers["monetary_value"].to_numpy(dtype=float) <= 0, "monetary_value",
                   "is not positive for a repeat buyer",
-                  "Gamma-Gamma models positive spend; remove returns or zero-value orders first.")
+                  "Gamma-Gamma models positive spend: remove returns or zero-value orders first, "
+                  "or pass GammaGamma(exclude_nonpositive=True) to leave those customers out of the fit.")
         if len(buyers) < len(cd):
             n_zero = len(cd) - len(buyers)
             cd.provenance.setdefault("gamma_gamma_excluded_no_repeat", n_zero)

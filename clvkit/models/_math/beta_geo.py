@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import numpy as np
 from scipy import stats
-from scipy.special import betaln, digamma, expit, gammaln, hyp2f1
+from scipy.special import betaln, digamma, expit, gammaln
+
+from clvkit.models._math.hypergeometric import hyp2f1
 
 
 def loglik_and_grad(params: np.ndarray, x: np.ndarray, t_x: np.ndarray,
@@ -77,29 +79,53 @@ def p_alive(params: np.ndarray, x: np.ndarray, t_x: np.ndarray, T: np.ndarray) -
     return expit(-log_death_odds(params, x, t_x, T))
 
 
+def _scaled_bracket(a: float, b: float, r: float, c: np.ndarray, z: np.ndarray) -> np.ndarray:
+    """``c [1 - (1-z)^(a-1) 2F1(a+b-1-r, a-1; c; z)]``, stable for large c, a near 1 and c = 0.
+
+    This is ``c`` times Euler's transformation of ``1 - (1-z)^(r+x) 2F1(r+x, b+x; c; z)`` with
+    ``c = a+b+x-1``: the original series has huge terms for large x and z near 1 (and overflows);
+    the transformed one has parameters independent of x and converges fast. At ``c = 0``
+    (a + b = 1, x = 0) the limit ``-(1-z)^(a-1) A B z 2F1(A+1, B+1; 2; z)`` is used.
+    """
+    c = np.asarray(c, dtype=float)
+    z = np.asarray(z, dtype=float)
+    A, B = a + b - 1.0 - r, a - 1.0
+    pole = np.abs(c) < 1e-12
+    safe_c = np.where(pole, 1.0, c)
+    F = hyp2f1(A, B, safe_c, z)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        power = np.exp(B * np.log1p(-z))
+        # expm1 keeps precision when a is near 1; F can be negative when c < 0 (a + b < 1, x = 0)
+        bracket = np.where(F > 0, -np.expm1(B * np.log1p(-z) + np.log(F)), 1.0 - power * F)
+    value = c * bracket
+    if np.any(pole):
+        limit = -power * A * B * z * hyp2f1(A + 1.0, B + 1.0, 2.0, z)
+        value = np.where(pole, limit, value)
+    return value
+
+
 def expected_purchases(params: np.ndarray, x: np.ndarray, t_x: np.ndarray, T: np.ndarray,
                        t: float) -> np.ndarray:
     """E[X(T, T+t) | x, t_x, T], FHL (2005) eq. (10).
 
     ``(a+b+x-1)/(a-1) [1 - ((alpha+T)/(alpha+T+t))^(r+x) 2F1(r+x, b+x; a+b+x-1; t/(alpha+T+t))]
-    * P(alive)``.
+    * P(alive)``, with the bracket evaluated through Euler's transformation
+    (:func:`_scaled_bracket`) so that customers with thousands of purchases do not overflow.
     """
     r, alpha, a, b = params
     if t == 0:
         return np.zeros(np.shape(x))
     z = t / (alpha + T + t)
-    power = np.exp((r + x) * (np.log(alpha + T) - np.log(alpha + T + t)))
-    bracket = 1.0 - power * hyp2f1(r + x, b + x, a + b + x - 1.0, z)
-    return (a + b + x - 1.0) / (a - 1.0) * bracket * p_alive(params, x, t_x, T)
+    scaled = _scaled_bracket(a, b, r, a + b + x - 1.0, z)
+    return scaled / (a - 1.0) * p_alive(params, x, t_x, T)
 
 
 def expected_purchases_new(params: np.ndarray, t: np.ndarray) -> np.ndarray:
-    """E[X(t)] for a just-acquired customer, FHL (2005) eq. (9)."""
+    """E[X(t)] for a just-acquired customer, FHL (2005) eq. (9) (Euler-transformed 2F1)."""
     r, alpha, a, b = params
     t = np.asarray(t, dtype=float)
-    with np.errstate(divide="ignore"):
-        power = np.exp(r * (np.log(alpha) - np.log(alpha + t)))
-    return (a + b - 1.0) / (a - 1.0) * (1.0 - power * hyp2f1(r, b, a + b - 1.0, t / (alpha + t)))
+    z = t / (alpha + t)
+    return _scaled_bracket(a, b, r, a + b - 1.0, z) / (a - 1.0)
 
 
 def purchase_pmf(params: np.ndarray, n: np.ndarray, t: float) -> np.ndarray:
