@@ -26,7 +26,7 @@ def read_table(path: str | os.PathLike[str], index_col: str | None = None) -> pd
     if not Path(path).exists():
         raise DataError(f"{path}: no such file.")
     frame = pd.read_csv(path) if table_format(path) == "csv" else pd.read_parquet(path)
-    if index_col is not None:
+    if index_col is not None and frame.index.name != index_col:  # Parquet keeps the index
         if index_col not in frame.columns:
             raise DataError(f"{path}: column {index_col!r} not found; columns are {list(frame.columns)}.")
         frame = frame.set_index(index_col)
