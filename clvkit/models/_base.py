@@ -68,6 +68,12 @@ class MLEModel:
         """Per-row log-likelihood (n,) and its gradient in the natural parameters (n, k)."""
         raise NotImplementedError
 
+    def _weighted_loglik_and_grad(self, params: np.ndarray, rows: np.ndarray,
+                                  weights: np.ndarray) -> tuple[float, np.ndarray]:
+        """``sum_i w_i log L_i`` and its gradient; models with a compiled kernel override this."""
+        ll, grad = self._loglik_and_grad(params, rows)
+        return float(weights @ ll), weights @ grad
+
     def _starts(self, rows: np.ndarray, weights: np.ndarray) -> list[np.ndarray]:
         """Starting points (natural parameters) for the optimiser."""
         return [np.ones(len(self.param_names))]
@@ -114,9 +120,9 @@ class MLEModel:
         def objective(theta: np.ndarray) -> tuple[float, np.ndarray]:
             params = np.exp(theta)
             with np.errstate(all="ignore"):
-                ll, grad = self._loglik_and_grad(params, rows)
-            value = -(w @ ll) / total + penalizer * float(theta @ theta)
-            gradient = -(w @ grad) * params / total + 2.0 * penalizer * theta
+                ll_sum, grad_sum = self._weighted_loglik_and_grad(params, rows, w)
+            value = -ll_sum / total + penalizer * float(theta @ theta)
+            gradient = -grad_sum * params / total + 2.0 * penalizer * theta
             if not np.isfinite(value) or not np.all(np.isfinite(gradient)):
                 return np.inf, np.zeros_like(theta)
             return float(value), gradient

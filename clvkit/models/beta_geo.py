@@ -9,6 +9,7 @@ import numpy as np
 from clvkit.errors import fail_rows
 from clvkit.models._event import EventModel
 from clvkit.models._math import beta_geo as bgnbd
+from clvkit.models._math.beta_geo_kernel import split_frequency, weighted_loglik_and_grad
 
 
 class BetaGeo(EventModel):
@@ -61,6 +62,15 @@ class BetaGeo(EventModel):
 
     def _loglik_and_grad(self, params, rows):
         return bgnbd.loglik_and_grad(params, rows[:, 0], rows[:, 1], rows[:, 2])
+
+    def _weighted_loglik_and_grad(self, params, rows, weights):
+        # the split of frequencies is the same at every evaluation of one fit: keep it
+        key = (id(rows), rows.shape)
+        if getattr(self, "_split_key", None) != key:
+            self._split = split_frequency(rows[:, 0])
+            self._split_key = key
+        xs, code = self._split
+        return weighted_loglik_and_grad(params, xs, code, rows[:, 1], rows[:, 2], weights)
 
     def _expected_purchases_rows(self, params, rows, t):
         return bgnbd.expected_purchases(params, rows[:, 0], rows[:, 1], rows[:, 2], t)

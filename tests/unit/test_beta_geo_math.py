@@ -94,3 +94,16 @@ def test_model_methods_wrap_the_maths(cdnow_published_summary):
     pred = m.predict(cdnow_published_summary, horizon=10.0)
     assert list(pred.columns) == ["expected_purchases", "p_alive"]
     pd.testing.assert_series_equal(pred["expected_purchases"], ours)
+
+
+@pytest.mark.parametrize("params", [P, np.array([2.0, 0.5, 3.0, 0.6])])
+def test_compiled_kernel_equals_the_numpy_reference(params, rows):
+    from clvkit.models._math.beta_geo_kernel import split_frequency, weighted_loglik_and_grad
+
+    x, t_x, T = rows
+    w = np.random.default_rng(1).uniform(0.5, 3.0, len(x))
+    xs, code = split_frequency(x)
+    total, grad = weighted_loglik_and_grad(params, xs, code, t_x, T, w)
+    ll, g = bg.loglik_and_grad(params, x, t_x, T)
+    assert total == pytest.approx(w @ ll, rel=1e-12)
+    np.testing.assert_allclose(grad, w @ g, rtol=1e-10)
