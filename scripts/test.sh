@@ -12,7 +12,7 @@ fi
 "$VENV/bin/python" -m pip install --quiet -e ".[test,bayes]"
 "$VENV/bin/ruff" check clvkit tests benchmarks
 set +e
-"$VENV/bin/python" -m pytest -n 2 --dist loadfile -m "not slow" "$@"
+"$VENV/bin/python" -m pytest -n 2 --dist loadfile -m "not slow" --nbmake tests notebooks "$@"
 status=$?
 set -e
 if [ "$status" -eq 5 ]; then
