@@ -17,10 +17,19 @@ from typing import Any
 from clvkit._version import __version__
 from clvkit.batch import score
 from clvkit.data import CustomerData, datasets
+from clvkit.data.periods import (
+    PeriodPanel,
+    cohort_survival,
+    lost_for_good_status,
+    period_panel,
+    recency_state,
+    recency_transitions,
+)
 from clvkit.data.summarize import summarize
+from clvkit.dwyer import AlwaysAShare, LostForGood, cohort_table
 from clvkit.errors import ClvkitError, ConvergenceWarning, DataError, DataWarning, NotFittedError
 from clvkit.io import load
-from clvkit.models import BetaGeo, GammaGamma
+from clvkit.models import BetaGeo, GammaGamma, ShiftedBetaGeo
 from clvkit.value import clv
 
 #: submodules imported on first use: ``bayes`` needs the optional pymc stack.
@@ -36,6 +45,7 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
+    "AlwaysAShare",
     "BetaGeo",
     "ClvkitError",
     "ConvergenceWarning",
@@ -43,11 +53,20 @@ __all__ = [
     "DataError",
     "DataWarning",
     "GammaGamma",
+    "LostForGood",
     "NotFittedError",
+    "PeriodPanel",
+    "ShiftedBetaGeo",
     "__version__",
     "clv",
+    "cohort_survival",
+    "cohort_table",
     "datasets",
     "load",
+    "lost_for_good_status",
+    "period_panel",
+    "recency_state",
+    "recency_transitions",
     "score",
     "summarize",
 ]
