@@ -29,7 +29,7 @@ from clvkit.data.summarize import summarize
 from clvkit.dwyer import AlwaysAShare, LostForGood, cohort_table
 from clvkit.errors import ClvkitError, ConvergenceWarning, DataError, DataWarning, NotFittedError
 from clvkit.io import load
-from clvkit.models import BetaGeo, GammaGamma, ShiftedBetaGeo
+from clvkit.models import BetaGeo, BetaGeoBetaBinom, GammaGamma, ModifiedBetaGeo, ParetoNBD, ShiftedBetaGeo
 from clvkit.value import clv
 
 #: submodules imported on first use: ``bayes`` needs the optional pymc stack.
@@ -47,6 +47,7 @@ def __getattr__(name: str) -> Any:
 __all__ = [
     "AlwaysAShare",
     "BetaGeo",
+    "BetaGeoBetaBinom",
     "ClvkitError",
     "ConvergenceWarning",
     "CustomerData",
@@ -54,7 +55,9 @@ __all__ = [
     "DataWarning",
     "GammaGamma",
     "LostForGood",
+    "ModifiedBetaGeo",
     "NotFittedError",
+    "ParetoNBD",
     "PeriodPanel",
     "ShiftedBetaGeo",
     "__version__",
