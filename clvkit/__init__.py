@@ -28,12 +28,13 @@ from clvkit.data.periods import (
 from clvkit.data.summarize import summarize
 from clvkit.dwyer import AlwaysAShare, LostForGood, cohort_table
 from clvkit.errors import ClvkitError, ConvergenceWarning, DataError, DataWarning, NotFittedError
+from clvkit.evaluate.compare import ComparisonReport, compare
 from clvkit.io import load
 from clvkit.models import BetaGeo, BetaGeoBetaBinom, GammaGamma, ModifiedBetaGeo, ParetoNBD, ShiftedBetaGeo
 from clvkit.value import clv
 
 #: submodules imported on first use: ``bayes`` needs the optional pymc stack.
-_LAZY = {"bayes": "clvkit.bayes", "plotting": "clvkit.plotting", "evaluate": "clvkit.evaluate"}
+_LAZY = {"bayes": "clvkit.bayes", "plotting": "clvkit.plotting"}
 
 
 def __getattr__(name: str) -> Any:
@@ -49,6 +50,7 @@ __all__ = [
     "BetaGeo",
     "BetaGeoBetaBinom",
     "ClvkitError",
+    "ComparisonReport",
     "ConvergenceWarning",
     "CustomerData",
     "DataError",
@@ -64,6 +66,7 @@ __all__ = [
     "clv",
     "cohort_survival",
     "cohort_table",
+    "compare",
     "datasets",
     "load",
     "lost_for_good_status",

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 from typing import Any
 
-import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
@@ -93,23 +92,3 @@ def score_file(
     write_table(result, out_path)
     return result
 
-
-def holdout_totals(model: EventModel, data: CustomerData) -> pd.DataFrame:
-    """Predicted vs actual holdout purchases by calibration frequency 0..7+ (FHL 2005, Fig. 4)."""
-    data.require(("frequency_holdout", "duration_holdout"), "the holdout check")
-    frame = data.frame
-    durations = frame["duration_holdout"].to_numpy(float)
-    predicted = np.empty(len(frame))
-    for duration in np.unique(durations):
-        mask = durations == duration
-        predicted[mask] = model.expected_purchases(data.with_frame(frame.loc[mask]), float(duration)).to_numpy()
-    bucket = np.minimum(frame["frequency"].to_numpy(int), 7)
-    table = pd.DataFrame({"calibration_frequency": bucket, "actual": frame["frequency_holdout"].to_numpy(float),
-                          "predicted": predicted})
-    out = table.groupby("calibration_frequency").agg(customers=("actual", "size"), actual_mean=("actual", "mean"),
-                                                     predicted_mean=("predicted", "mean"),
-                                                     actual_total=("actual", "sum"),
-                                                     predicted_total=("predicted", "sum"))
-    out.index = [str(i) if i < 7 else "7+" for i in out.index]
-    out.index.name = "calibration_frequency"
-    return out

@@ -32,10 +32,10 @@ def _demo(args: argparse.Namespace) -> int:
           "holdout to 1998-06-30.")
     _print_frame("Parameters: published vs clvkit", result.parameters)
     _print_frame("Log-likelihoods", result.logliks, "{:.2f}")
-    totals = result.holdout[["actual_total", "predicted_total"]].sum()
-    print(f"\n## Holdout check (weeks 40-78): actual {totals['actual_total']:,.0f} repeat purchases, "
-          f"BG/NBD predicts {totals['predicted_total']:,.1f} "
-          f"({100 * (totals['predicted_total'] / totals['actual_total'] - 1):+.1f}%)\n")
+    actual, predicted = result.holdout_actual, result.holdout_predicted
+    print(f"\n## Holdout check (weeks 40-78): actual {actual:,.0f} repeat purchases, BG/NBD predicts "
+          f"{predicted:,.1f} ({100 * (predicted / actual - 1):+.1f}%)\n")
+    print("Mean holdout purchases by calibration frequency:")
     print(result.holdout.to_string(float_format=lambda v: f"{v:.3f}"))
     top = result.scores.head(args.top)[["frequency", "recency", "T", "monetary_value", "expected_purchases",
                                         "p_alive", "expected_spend", "clv"]]

@@ -7,10 +7,11 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from clvkit.batch import holdout_totals, score
+from clvkit.batch import score
 from clvkit.data.customer_data import CustomerData
 from clvkit.data.datasets import load_cdnow
 from clvkit.data.summarize import summarize
+from clvkit.evaluate.metrics import holdout_by_frequency, holdout_predictions
 from clvkit.models.beta_geo import BetaGeo
 from clvkit.models.gamma_gamma import GammaGamma
 from clvkit.tables import write_table
@@ -28,7 +29,9 @@ class DemoResult:
     data: CustomerData
     parameters: pd.DataFrame      # published vs clvkit on the sample vs clvkit on the chosen log
     logliks: pd.DataFrame
-    holdout: pd.DataFrame         # by calibration frequency 0..7+
+    holdout: pd.DataFrame         # mean holdout purchases by calibration frequency 0..7+, actual vs BG/NBD
+    holdout_actual: float         # total repeat purchases in the holdout
+    holdout_predicted: float      # BG/NBD's expectation of that total
     scores: pd.DataFrame          # per customer
     out_path: str | None
 
@@ -71,12 +74,16 @@ def run_demo(out_path: str | os.PathLike[str] | None = "cdnow_clv.csv", *, sampl
                             "clvkit, sample": [bg_s.loglik_, gg_s.loglik_]}, index=["BG/NBD", "Gamma-Gamma"])
     if not sample:
         logliks[label] = [bg.loglik_, gg.loglik_]
-    holdout = holdout_totals(bg, data)
+    predictions = holdout_predictions(bg, data)
+    holdout = holdout_by_frequency(predictions["frequency"], predictions["frequency_holdout"],
+                                   {"BG/NBD": predictions["expected_purchases"]})
     scores = score(bg, data, horizon, spend_model=gg, discount_rate=discount_rate, margin=margin,
                    progress=progress)
     scores = scores.join(data.frame[["frequency", "recency", "T", "monetary_value", "frequency_holdout"]])
     scores = scores.sort_values("clv", ascending=False)
     if out_path is not None:
         write_table(scores, out_path)
-    return DemoResult(data=data, parameters=parameters, logliks=logliks, holdout=holdout, scores=scores,
+    return DemoResult(data=data, parameters=parameters, logliks=logliks, holdout=holdout,
+                      holdout_actual=float(predictions["frequency_holdout"].sum()),
+                      holdout_predicted=float(predictions["expected_purchases"].sum()), scores=scores,
                       out_path=None if out_path is None else str(out_path))

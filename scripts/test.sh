@@ -11,6 +11,8 @@ fi
 "$VENV/bin/python" -m pip install --quiet --upgrade pip
 "$VENV/bin/python" -m pip install --quiet -e ".[test,bayes]"
 "$VENV/bin/ruff" check clvkit tests benchmarks
+# two pytest workers on two cores: one BLAS thread each (threaded BLAS on small matrices only contends)
+export OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1
 set +e
 "$VENV/bin/python" -m pytest -n 2 --dist loadfile -m "not slow" --nbmake tests notebooks "$@"
 status=$?

@@ -92,3 +92,16 @@ def test_atomic_write_cleans_up_after_a_failing_writer(tmp_path):
 
 def test_unknown_table_format_is_refused(tmp_path, sample_log):
     assert main(["summarize", str(sample_log), "--out", str(tmp_path / "x.xlsx")]) == 2
+
+
+def test_compare_prints_every_model_and_writes_metrics(tmp_path, sample_log, capsys):
+    out = tmp_path / "metrics.csv"
+    assert main(["compare", str(sample_log), "--calibration-end", "1997-09-30", "--end", "1998-06-30",
+                 "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    metrics = pd.read_csv(out, index_col=0)
+    for name in ("BetaGeo", "ParetoNBD", "AlwaysAShare"):
+        assert any(name in str(label) for label in metrics.index), name
+        assert name in printed
+    bg = next(label for label in metrics.index if "BetaGeo" in str(label) and "Modified" not in str(label))
+    assert metrics.loc[bg].filter(like="loglik").iloc[0] == pytest.approx(-9582.43, abs=0.01)
