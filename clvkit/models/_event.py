@@ -18,7 +18,7 @@ from clvkit.errors import DataError
 from clvkit.models._base import MLEModel
 
 #: Gauss-Legendre nodes on [-1, 1] used to integrate discounted purchase rates.
-_GL_NODES, _GL_WEIGHTS = np.polynomial.legendre.leggauss(48)
+GL_NODES, GL_WEIGHTS = np.polynomial.legendre.leggauss(48)
 #: at most this many (draw x row) values are held at once when building intervals.
 _CHUNK_CELLS = 2_000_000
 
@@ -72,9 +72,9 @@ class EventModel(MLEModel):
         end_value = self._expected_purchases_rows(params, rows, horizon)
         if delta == 0.0 or horizon == 0.0:
             return end_value
-        nodes = 0.5 * horizon * (_GL_NODES + 1.0)
+        nodes = 0.5 * horizon * (GL_NODES + 1.0)
         acc = np.zeros(len(rows))
-        for node, weight in zip(nodes, _GL_WEIGHTS, strict=True):
+        for node, weight in zip(nodes, GL_WEIGHTS, strict=True):
             acc += weight * np.exp(-delta * node) * self._expected_purchases_rows(params, rows, node)
         return np.exp(-delta * horizon) * end_value + delta * 0.5 * horizon * acc
 

@@ -99,3 +99,16 @@ def test_clv_interval_brackets_the_point_estimate(fitted, cdnow_published_summar
     assert (out["clv_upper"] >= out["clv"] * (1 - 1e-9)).mean() > 0.95
     again = ck.clv(model, spend, small, horizon=52, interval=0.9, n_draws=200, random_seed=5)
     pd.testing.assert_frame_equal(out, again)
+
+
+def test_bgnbd_fast_discounting_equals_the_generic_quadrature(fitted, cdnow_published_summary):
+    """BetaGeo evaluates the discounted sum on distinct (x, T) pairs; the base class per row."""
+    from clvkit.models._event import EventModel
+
+    model, _ = fitted
+    rows = cdnow_published_summary.compressed(("frequency", "recency", "T")).rows
+    p = model.params_.to_numpy()
+    for horizon, delta in [(52.0, 0.002), (300.0, 0.01), (5.0, 0.0)]:
+        fast = model._discounted_purchases_rows(p, rows, horizon, delta)
+        generic = EventModel._discounted_purchases_rows(model, p, rows, horizon, delta)
+        np.testing.assert_allclose(fast, generic, rtol=1e-12, atol=1e-15)

@@ -112,12 +112,16 @@ def expected_purchases(params: np.ndarray, x: np.ndarray, t_x: np.ndarray, T: np
     * P(alive)``, with the bracket evaluated through Euler's transformation
     (:func:`_scaled_bracket`) so that customers with thousands of purchases do not overflow.
     """
-    r, alpha, a, b = params
     if t == 0:
         return np.zeros(np.shape(x))
+    return conditional_bracket(params, x, T, t) * p_alive(params, x, t_x, T)
+
+
+def conditional_bracket(params: np.ndarray, x: np.ndarray, T: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """E[X(T, T+t) | x, t_x, T] / P(alive): a function of (x, T, t) only (broadcast)."""
+    r, alpha, a, b = params
     z = t / (alpha + T + t)
-    scaled = _scaled_bracket(a, b, r, a + b + x - 1.0, z)
-    return scaled / (a - 1.0) * p_alive(params, x, t_x, T)
+    return _scaled_bracket(a, b, r, a + b + x - 1.0, z) / (a - 1.0)
 
 
 def expected_purchases_new(params: np.ndarray, t: np.ndarray) -> np.ndarray:
