@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from clvkit.data.customer_data import Compressed, CustomerData, as_customer_data
-from clvkit.data.units import check_unit, continuous_discount_rate
+from clvkit.data.units import continuous_discount_rate
 from clvkit.errors import DataError
 from clvkit.models._base import MLEModel
 
@@ -183,13 +183,6 @@ class EventModel(MLEModel):
             raise DataError(f"n must be whole numbers >= 0, got {n!r}.")
         value = self._purchase_pmf(p, counts.astype(float), t)
         return float(value) if np.ndim(value) == 0 else value
-
-    def _init_kwargs(self) -> dict[str, Any]:
-        return super()._init_kwargs()
-
-    @staticmethod
-    def _unit_ok(unit: str) -> str:
-        return check_unit(unit)
 
 
 def draw_interval(fn: Any, draws: np.ndarray, rows: np.ndarray, level: float,
