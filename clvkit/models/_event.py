@@ -7,6 +7,7 @@ parameter-uncertainty intervals in memory-bounded chunks.
 
 from __future__ import annotations
 
+from types import ModuleType
 from typing import Any, ClassVar
 
 import numpy as np
@@ -14,7 +15,7 @@ import pandas as pd
 
 from clvkit.data.customer_data import Compressed, CustomerData, as_customer_data
 from clvkit.data.units import continuous_discount_rate
-from clvkit.errors import DataError
+from clvkit.errors import DataError, fail_rows
 from clvkit.models._base import MLEModel
 
 #: Gauss-Legendre nodes on [-1, 1] used to integrate discounted purchase rates.
@@ -48,18 +49,32 @@ class EventModel(MLEModel):
 
     columns: ClassVar[tuple[str, ...]] = ("frequency", "recency", "T")
 
+    #: the model's pure-numpy maths module (``clvkit.models._math.<model>``): functions
+    #: ``loglik_and_grad(params, x, t_x, T)``, ``expected_purchases(params, x, t_x, T, t)``,
+    #: ``p_alive(params, x, t_x, T)``, ``expected_purchases_new(params, t)`` and
+    #: ``purchase_pmf(params, n, t)``, where the third column is T (or n_periods).
+    maths: ClassVar[ModuleType]
+
     # ------------------------------------------------------------------ maths hooks (unique rows)
+    def _loglik_and_grad(self, params: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        return self.maths.loglik_and_grad(params, rows[:, 0], rows[:, 1], rows[:, 2])
+
     def _expected_purchases_rows(self, params: np.ndarray, rows: np.ndarray, t: float) -> np.ndarray:
-        raise NotImplementedError
+        return self.maths.expected_purchases(params, rows[:, 0], rows[:, 1], rows[:, 2], t)
 
     def _p_alive_rows(self, params: np.ndarray, rows: np.ndarray) -> np.ndarray:
-        raise NotImplementedError
+        return self.maths.p_alive(params, rows[:, 0], rows[:, 1], rows[:, 2])
 
     def _expected_purchases_new(self, params: np.ndarray, t: np.ndarray) -> np.ndarray:
-        raise NotImplementedError
+        return self.maths.expected_purchases_new(params, t)
 
     def _purchase_pmf(self, params: np.ndarray, n: np.ndarray, t: float) -> np.ndarray:
-        raise NotImplementedError
+        return self.maths.purchase_pmf(params, n, t)
+
+    def _check_rows(self, rows: np.ndarray) -> None:
+        """Continuous-time models need a positive observation time for every customer."""
+        frame = pd.DataFrame(rows, columns=list(self.columns))
+        fail_rows(frame, rows[:, 2] <= 0, "T", "is 0", "Every customer needs a positive observation time T.")
 
     def _discounted_purchases_rows(self, params: np.ndarray, rows: np.ndarray, horizon: float,
                                    delta: float) -> np.ndarray:

@@ -7,7 +7,6 @@ from typing import ClassVar
 import numpy as np
 
 from clvkit.data.customer_data import compress
-from clvkit.errors import fail_rows
 from clvkit.models._event import GL_NODES, GL_WEIGHTS, EventModel
 from clvkit.models._math import beta_geo as bgnbd
 from clvkit.models._math.beta_geo_kernel import split_frequency, weighted_loglik_and_grad
@@ -47,22 +46,13 @@ class BetaGeo(EventModel):
     """
 
     param_names: ClassVar[tuple[str, ...]] = ("r", "alpha", "a", "b")
+    maths = bgnbd
     time_scale_params: ClassVar[tuple[str, ...]] = ("alpha",)
-
-    def _check_rows(self, rows: np.ndarray) -> None:
-        import pandas as pd
-
-        frame = pd.DataFrame(rows, columns=list(self.columns))
-        fail_rows(frame, rows[:, 2] <= 0, "T", "is 0",
-                  "Every customer needs a positive observation time T.")
 
     def _starts(self, rows: np.ndarray, weights: np.ndarray) -> list[np.ndarray]:
         mean_T = float(np.average(rows[:, 2], weights=weights))
         return [np.array([1.0, mean_T / 4.0, 1.0, 2.0]), np.array([0.5, 1.0, 0.5, 1.0]),
                 np.array([0.2, mean_T, 2.0, 5.0])]
-
-    def _loglik_and_grad(self, params, rows):
-        return bgnbd.loglik_and_grad(params, rows[:, 0], rows[:, 1], rows[:, 2])
 
     def _weighted_loglik_and_grad(self, params, rows, weights):
         # the split of frequencies is the same at every evaluation of one fit: keep it
@@ -72,9 +62,6 @@ class BetaGeo(EventModel):
             self._split_key = key
         xs, code = self._split
         return weighted_loglik_and_grad(params, xs, code, rows[:, 1], rows[:, 2], weights)
-
-    def _expected_purchases_rows(self, params, rows, t):
-        return bgnbd.expected_purchases(params, rows[:, 0], rows[:, 1], rows[:, 2], t)
 
     def _discounted_purchases_rows(self, params, rows, horizon, delta):
         # E[X(t) | x, t_x, T] = bracket(x, T, t) * P(alive | x, t_x, T): the bracket does not depend on
@@ -93,12 +80,3 @@ class BetaGeo(EventModel):
             discounted[start:start + step] = (np.exp(-delta * horizon) * brackets[:, 0]
                                               + delta * 0.5 * horizon * brackets[:, 1:] @ node_weights)
         return discounted[pairs.inverse] * bgnbd.p_alive(params, rows[:, 0], rows[:, 1], rows[:, 2])
-
-    def _p_alive_rows(self, params, rows):
-        return bgnbd.p_alive(params, rows[:, 0], rows[:, 1], rows[:, 2])
-
-    def _expected_purchases_new(self, params, t):
-        return bgnbd.expected_purchases_new(params, t)
-
-    def _purchase_pmf(self, params, n, t):
-        return bgnbd.purchase_pmf(params, n, t)

@@ -60,6 +60,7 @@ class BetaGeoBetaBinom(EventModel):
     """
 
     param_names: ClassVar[tuple[str, ...]] = ("alpha", "beta", "gamma", "delta")
+    maths = bgbb
     columns: ClassVar[tuple[str, ...]] = ("frequency", "recency", "n_periods")
 
     def __init__(self, *, unit: str | None = None, penalizer: float = 0.0) -> None:
@@ -90,21 +91,6 @@ class BetaGeoBetaBinom(EventModel):
 
     def _starts(self, rows: np.ndarray, weights: np.ndarray) -> list[np.ndarray]:
         return [np.array([1.0, 1.0, 1.0, 1.0]), np.array([0.5, 0.5, 0.5, 3.0])]
-
-    def _loglik_and_grad(self, params, rows):
-        return bgbb.loglik_and_grad(params, rows[:, 0], rows[:, 1], rows[:, 2])
-
-    def _expected_purchases_rows(self, params, rows, t):
-        return bgbb.expected_purchases(params, rows[:, 0], rows[:, 1], rows[:, 2], t)
-
-    def _p_alive_rows(self, params, rows):
-        return bgbb.p_alive(params, rows[:, 0], rows[:, 1], rows[:, 2])
-
-    def _expected_purchases_new(self, params, t):
-        return bgbb.expected_purchases_new(params, t)
-
-    def _purchase_pmf(self, params, n, t):
-        return bgbb.purchase_pmf(params, n, t)
 
     def _discounted_purchases_rows(self, params, rows, horizon, delta):
         """Discounted sum over the next ``horizon`` opportunities (per-period factor exp(-delta))."""

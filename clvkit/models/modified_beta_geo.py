@@ -4,12 +4,9 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-import numpy as np
-import pandas as pd
-
-from clvkit.errors import fail_rows
 from clvkit.models._event import EventModel
 from clvkit.models._math import modified_beta_geo as mbg
+from clvkit.models.beta_geo import BetaGeo
 
 
 class ModifiedBetaGeo(EventModel):
@@ -50,28 +47,5 @@ class ModifiedBetaGeo(EventModel):
 
     param_names: ClassVar[tuple[str, ...]] = ("r", "alpha", "a", "b")
     time_scale_params: ClassVar[tuple[str, ...]] = ("alpha",)
-
-    def _check_rows(self, rows: np.ndarray) -> None:
-        frame = pd.DataFrame(rows, columns=list(self.columns))
-        fail_rows(frame, rows[:, 2] <= 0, "T", "is 0",
-                  "Every customer needs a positive observation time T.")
-
-    def _starts(self, rows: np.ndarray, weights: np.ndarray) -> list[np.ndarray]:
-        mean_T = float(np.average(rows[:, 2], weights=weights))
-        return [np.array([1.0, mean_T / 4.0, 1.0, 2.0]), np.array([0.5, 1.0, 0.5, 1.0]),
-                np.array([0.2, mean_T, 2.0, 5.0])]
-
-    def _loglik_and_grad(self, params, rows):
-        return mbg.loglik_and_grad(params, rows[:, 0], rows[:, 1], rows[:, 2])
-
-    def _expected_purchases_rows(self, params, rows, t):
-        return mbg.expected_purchases(params, rows[:, 0], rows[:, 1], rows[:, 2], t)
-
-    def _p_alive_rows(self, params, rows):
-        return mbg.p_alive(params, rows[:, 0], rows[:, 1], rows[:, 2])
-
-    def _expected_purchases_new(self, params, t):
-        return mbg.expected_purchases_new(params, t)
-
-    def _purchase_pmf(self, params, n, t):
-        return mbg.purchase_pmf(params, n, t)
+    maths = mbg
+    _starts = BetaGeo._starts  # same parameters, same scales

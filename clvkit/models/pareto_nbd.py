@@ -9,7 +9,7 @@ import pandas as pd
 
 from clvkit.data.customer_data import CustomerData
 from clvkit.data.units import continuous_discount_rate
-from clvkit.errors import DataError, fail_rows
+from clvkit.errors import DataError
 from clvkit.models._event import EventModel
 from clvkit.models._math import pareto_nbd as pnbd
 
@@ -59,11 +59,7 @@ class ParetoNBD(EventModel):
 
     param_names: ClassVar[tuple[str, ...]] = ("r", "alpha", "s", "beta")
     time_scale_params: ClassVar[tuple[str, ...]] = ("alpha", "beta")
-
-    def _check_rows(self, rows: np.ndarray) -> None:
-        frame = pd.DataFrame(rows, columns=list(self.columns))
-        fail_rows(frame, rows[:, 2] <= 0, "T", "is 0",
-                  "Every customer needs a positive observation time T.")
+    maths = pnbd
 
     def _starts(self, rows: np.ndarray, weights: np.ndarray) -> list[np.ndarray]:
         mean_T = float(np.average(rows[:, 2], weights=weights))
@@ -90,18 +86,6 @@ class ParetoNBD(EventModel):
 
     def _weighted_loglik_and_grad(self, params, rows, weights):
         return pnbd.weighted_loglik_and_grad(params, self._prepared(rows), weights)
-
-    def _expected_purchases_rows(self, params, rows, t):
-        return pnbd.expected_purchases(params, rows[:, 0], rows[:, 1], rows[:, 2], t)
-
-    def _p_alive_rows(self, params, rows):
-        return pnbd.p_alive(params, rows[:, 0], rows[:, 1], rows[:, 2])
-
-    def _expected_purchases_new(self, params, t):
-        return pnbd.expected_purchases_new(params, t)
-
-    def _purchase_pmf(self, params, n, t):
-        return pnbd.purchase_pmf(params, n, t)
 
     def _discounted_purchases_rows(self, params, rows, horizon, delta):
         """Closed form of FHL (2005) DET, cut at the horizon (Tricomi U integral)."""
