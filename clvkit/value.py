@@ -14,7 +14,8 @@ import pandas as pd
 from clvkit.data.customer_data import CustomerData
 from clvkit.data.units import continuous_discount_rate
 from clvkit.errors import DataError
-from clvkit.models._event import EventModel, check_horizon, check_interval
+from clvkit.models._event import EventModel, check_horizon, check_interval, draw_interval
+from clvkit.models._math.gamma_gamma import expected_spend
 from clvkit.models.gamma_gamma import GammaGamma
 
 
@@ -101,38 +102,28 @@ def _spend(spend_model: Any, cd: CustomerData) -> pd.Series | float:
 def _clv_interval(model: EventModel, spend_model: Any, cd: CustomerData, horizon: float,
                   discount_rate: float, margin: float, level: float, n_draws: int,
                   random_seed: int | None) -> tuple[np.ndarray, np.ndarray]:
-    """Equal-tailed interval of CLV over joint parameter draws, computed row-chunk by chunk."""
-    from clvkit.models._event import _CHUNK_CELLS
+    """Equal-tailed interval of CLV over joint draws of both models' parameters.
 
+    Each joint draw is the purchase model's parameters followed by Gamma-Gamma's (when a fitted
+    spend model is given); :func:`~clvkit.models._event.draw_interval` does the chunking.
+    """
     rng = np.random.default_rng(random_seed)
-    purchase_draws = model.param_draws(n_draws, int(rng.integers(2**31)))
-    spend_draws = (spend_model.param_draws(n_draws, int(rng.integers(2**31)))
-                   if isinstance(spend_model, GammaGamma) else None)
+    draws = model.param_draws(n_draws, int(rng.integers(2**31)))
+    with_spend = isinstance(spend_model, GammaGamma)
+    if with_spend:
+        draws = np.hstack([draws, spend_model.param_draws(n_draws, int(rng.integers(2**31)))])
+    constant = 1.0 if spend_model is None or with_spend else float(spend_model)
     delta = continuous_discount_rate(discount_rate, model.unit_)
-    columns = list(dict.fromkeys([*model.columns, *(["monetary_value"] if spend_draws is not None else [])]))
-    packed = cd.compressed(columns, weights=np.ones(len(cd)))
-    rows = packed.rows
-    spend_idx = columns.index("monetary_value") if spend_draws is not None else None
-    freq_idx = columns.index("frequency")
-    n_purchase_cols = len(model.columns)
-    from clvkit.models._math.gamma_gamma import expected_spend
+    columns = [*model.columns, *(["monetary_value"] if with_spend else [])]
+    n_purchase = len(model.param_names)
+    frequency = model.columns.index("frequency")
 
-    constant = 1.0 if spend_model is None or spend_draws is not None else float(spend_model)
-    step = max(1, _CHUNK_CELLS // max(1, n_draws))
-    lower = np.empty(len(rows))
-    upper = np.empty(len(rows))
-    tail = (1.0 - level) / 2.0
-    for start in range(0, len(rows), step):
-        chunk = rows[start:start + step]
-        values = np.empty((n_draws, len(chunk)))
-        for i in range(n_draws):
-            purchases = model._discounted_purchases_rows(purchase_draws[i], chunk[:, :n_purchase_cols],
-                                                         horizon, delta)
-            if spend_draws is not None:
-                spend = expected_spend(spend_draws[i], chunk[:, freq_idx], chunk[:, spend_idx])
-            else:
-                spend = constant
-            values[i] = margin * spend * purchases
-        lower[start:start + step] = np.quantile(values, tail, axis=0)
-        upper[start:start + step] = np.quantile(values, 1.0 - tail, axis=0)
+    def clv_rows(params: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        purchases = model._discounted_purchases_rows(params[:n_purchase], rows[:, :len(model.columns)],
+                                                     horizon, delta)
+        spend = expected_spend(params[n_purchase:], rows[:, frequency], rows[:, -1]) if with_spend else constant
+        return margin * spend * purchases
+
+    packed = cd.compressed(columns, weights=np.ones(len(cd)))
+    lower, upper = draw_interval(clv_rows, draws, packed.rows, level)
     return lower[packed.inverse], upper[packed.inverse]
