@@ -107,3 +107,12 @@ def test_compiled_kernel_equals_the_numpy_reference(params, rows):
     ll, g = bg.loglik_and_grad(params, x, t_x, T)
     assert total == pytest.approx(w @ ll, rel=1e-12)
     np.testing.assert_allclose(grad, w @ g, rtol=1e-10)
+
+
+def test_compiled_digamma_and_lgamma_match_scipy():
+    from scipy import special
+
+    from clvkit.models._math.beta_geo_kernel import digamma
+
+    for x in np.concatenate([np.geomspace(1e-3, 1e5, 200), [0.5, 1.0, 9.999, 10.0, 10.001]]):
+        assert digamma(x) == pytest.approx(special.digamma(x), rel=1e-13, abs=1e-13)
