@@ -81,16 +81,15 @@ class GammaGamma(MLEModel):
                   "is not positive for a repeat buyer",
                   "Gamma-Gamma models positive spend: remove returns or zero-value orders first, "
                   "or pass GammaGamma(exclude_nonpositive=True) to leave those customers out of the fit.")
-        if len(buyers) < len(cd):
-            n_zero = len(cd) - len(buyers)
-            cd.provenance.setdefault("gamma_gamma_excluded_no_repeat", n_zero)
         corr = np.corrcoef(buyers["frequency"], buyers["monetary_value"])[0, 1] if len(buyers) > 2 else 0.0
         if np.isfinite(corr) and abs(corr) > 0.3:
             warnings.warn(f"frequency and monetary_value correlate ({corr:.2f}) among the {len(buyers)} "
                           "repeat buyers; Gamma-Gamma assumes they are independent.", DataWarning,
                           stacklevel=4)
         packed = cd.compressed(self.columns, weights, mask=repeat)
-        return packed.rows, packed.weights, {"unit": cd.unit, "provenance": cd.provenance}
+        provenance = {**cd.provenance, "gamma_gamma_fitted_customers": int(repeat.sum()),
+                      "gamma_gamma_left_out_no_repeat": int(len(cd) - (cd.frame["frequency"] > 0).sum())}
+        return packed.rows, packed.weights, {"unit": cd.unit, "provenance": provenance}
 
     def _starts(self, rows: np.ndarray, weights: np.ndarray) -> list[np.ndarray]:
         mean_z = float(np.average(rows[:, 1], weights=weights))

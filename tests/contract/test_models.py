@@ -97,3 +97,15 @@ def test_event_model_predictions_survive_round_trip(tmp_path):
         model.save(tmp_path / f"{name}.json")
         back = ck.load(tmp_path / f"{name}.json")
         pd.testing.assert_frame_equal(back.predict(data, horizon=10), model.predict(data, horizon=10))
+
+
+def test_fit_leaves_the_data_untouched(case):
+    import copy
+
+    _, cls, data = case
+    frame = data.frame if isinstance(data, ck.CustomerData) else data
+    before = frame.copy()
+    provenance = copy.deepcopy(getattr(data, "provenance", None))
+    cls().fit(data)
+    pd.testing.assert_frame_equal(frame, before)
+    assert getattr(data, "provenance", None) == provenance
