@@ -44,6 +44,23 @@ def simulate_beta_geo(
     -------
     DataFrame with ``frequency, recency, T`` (and ``frequency_holdout``, ``alive_at_T``).
     """
+    return simulate_dropout_after_purchases(params, n_customers, T, holdout=holdout, resolution=resolution,
+                                            random_seed=random_seed, drop_at_start=False)
+
+
+def simulate_dropout_after_purchases(
+    params: dict[str, float] | pd.Series,
+    n_customers: int,
+    T: float | np.ndarray | tuple[float, float],
+    *,
+    holdout: float | None,
+    resolution: float | None,
+    random_seed: int | None,
+    drop_at_start: bool,
+) -> pd.DataFrame:
+    """The process shared by BG/NBD and MBG/NBD: Poisson purchases at ``lambda ~ gamma(r, alpha)``
+    and a drop-out chance ``p ~ beta(a, b)`` after every repeat purchase, and also right at the first
+    purchase (time 0) when ``drop_at_start`` (MBG/NBD, Batislam et al. 2007)."""
     rng = np.random.default_rng(random_seed)
     r, alpha, a, b = (float(params[k]) for k in ("r", "alpha", "a", "b"))
     T_arr = observation_times(n_customers, T, rng, resolution)
@@ -57,10 +74,13 @@ def simulate_beta_geo(
     death = np.full(n_customers, np.inf)
     clock = np.zeros(n_customers)
     active = np.arange(n_customers)
+    if drop_at_start:
+        leaves_at_start = rng.random(n_customers) < p
+        death[leaves_at_start] = 0.0
+        active = active[~leaves_at_start]
     while active.size:
         clock[active] += rng.exponential(1.0, size=active.size) / lam[active]
-        in_window = clock[active] <= end[active]
-        active = active[in_window]
+        active = active[clock[active] <= end[active]]
         if not active.size:
             break
         t_now = clock[active]
@@ -72,8 +92,7 @@ def simulate_beta_geo(
         death[active[leaves]] = t_now[leaves]
         active = active[~leaves]
     if resolution is not None:
-        recency = np.floor(recency / resolution + 1e-9) * resolution
-        recency = np.minimum(recency, T_arr)
+        recency = np.minimum(np.floor(recency / resolution + 1e-9) * resolution, T_arr)
     frame = pd.DataFrame({"frequency": frequency, "recency": recency, "T": T_arr})
     frame.index.name = "customer_id"
     frame["alive_at_T"] = death > T_arr

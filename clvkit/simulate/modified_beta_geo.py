@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from clvkit.simulate.common import observation_times
+from clvkit.simulate.beta_geo import simulate_dropout_after_purchases
 
 
 def simulate_modified_beta_geo(
@@ -34,38 +34,5 @@ def simulate_modified_beta_geo(
     -------
     DataFrame with ``frequency, recency, T, alive_at_T`` (and ``frequency_holdout``).
     """
-    rng = np.random.default_rng(random_seed)
-    r, alpha, a, b = (float(params[k]) for k in ("r", "alpha", "a", "b"))
-    T_arr = observation_times(n_customers, T, rng, resolution)
-    end = T_arr + (holdout or 0.0)
-    lam = rng.gamma(r, 1.0 / alpha, size=n_customers)
-    p = rng.beta(a, b, size=n_customers)
-    frequency = np.zeros(n_customers, dtype=np.int64)
-    recency = np.zeros(n_customers)
-    future = np.zeros(n_customers, dtype=np.int64)
-    death = np.full(n_customers, np.inf)
-    clock = np.zeros(n_customers)
-    leaves_at_start = rng.random(n_customers) < p
-    death[leaves_at_start] = 0.0
-    active = np.flatnonzero(~leaves_at_start)
-    while active.size:
-        clock[active] += rng.exponential(1.0, size=active.size) / lam[active]
-        active = active[clock[active] <= end[active]]
-        if not active.size:
-            break
-        t_now = clock[active]
-        calib = t_now <= T_arr[active]
-        frequency[active[calib]] += 1
-        recency[active[calib]] = t_now[calib]
-        future[active[~calib]] += 1
-        leaves = rng.random(active.size) < p[active]
-        death[active[leaves]] = t_now[leaves]
-        active = active[~leaves]
-    if resolution is not None:
-        recency = np.minimum(np.floor(recency / resolution + 1e-9) * resolution, T_arr)
-    frame = pd.DataFrame({"frequency": frequency, "recency": recency, "T": T_arr})
-    frame.index.name = "customer_id"
-    frame["alive_at_T"] = death > T_arr
-    if holdout is not None:
-        frame["frequency_holdout"] = future
-    return frame
+    return simulate_dropout_after_purchases(params, n_customers, T, holdout=holdout, resolution=resolution,
+                                            random_seed=random_seed, drop_at_start=True)
