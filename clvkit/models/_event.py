@@ -200,6 +200,31 @@ class EventModel(MLEModel):
         return float(value) if np.ndim(value) == 0 else value
 
 
+class ClosedFormDiscounting:
+    """For models whose maths module has ``discounted_expected_purchases(params, x, t_x, T, horizon,
+    delta)`` in closed form, valid for an infinite horizon too: Pareto/NBD's DET (Fader, Hardie & Lee
+    2005, "RFM and CLV: using iso-value curves") and BG/BB's DERT (Fader, Hardie & Shang 2010)."""
+
+    def _discounted_purchases_rows(self, params, rows, horizon, delta):
+        return self.maths.discounted_expected_purchases(params, rows[:, 0], rows[:, 1], rows[:, 2],
+                                                        horizon, delta)
+
+    def discounted_expected_transactions(self, data: CustomerData | pd.DataFrame,
+                                         discount_rate: float) -> pd.Series:
+        """Expected future purchases over an infinite horizon, each discounted to today.
+
+        ``discount_rate`` is an **annual effective** rate, converted to the data's unit; it must
+        be positive. Pareto/NBD: DET of FHL (2005); BG/BB: DERT of FHS (2010).
+        """
+        self._check_fitted()
+        delta = continuous_discount_rate(discount_rate, self.unit_)
+        if delta <= 0:
+            raise DataError(f"discount_rate must be > 0 for an infinite horizon, got {discount_rate!r}.")
+        return self._per_customer(self._data(data),
+                                  lambda p, rows: self._discounted_purchases_rows(p, rows, np.inf, delta),
+                                  "discounted_purchases")
+
+
 def draw_interval(fn: Any, draws: np.ndarray, rows: np.ndarray, level: float,
                   chunk_cells: int = _CHUNK_CELLS) -> tuple[np.ndarray, np.ndarray]:
     """Equal-tailed ``level`` interval of ``fn(params, rows)`` over parameter ``draws``.

@@ -7,14 +7,14 @@ from typing import Any, ClassVar
 import numpy as np
 import pandas as pd
 
-from clvkit.data.customer_data import CustomerData, as_customer_data
-from clvkit.data.units import check_unit, continuous_discount_rate
+from clvkit.data.customer_data import as_customer_data
+from clvkit.data.units import check_unit
 from clvkit.errors import DataError, fail_rows
-from clvkit.models._event import EventModel
+from clvkit.models._event import ClosedFormDiscounting, EventModel
 from clvkit.models._math import beta_geo_beta_binom as bgbb
 
 
-class BetaGeoBetaBinom(EventModel):
+class BetaGeoBetaBinom(ClosedFormDiscounting, EventModel):
     """BG/BB: at each discrete opportunity (a year's campaign, a weekly event) an alive
     customer transacts with probability p, and may die before the next one with probability
     theta; p ~ beta(alpha, beta) and theta ~ beta(gamma, delta) across customers.
@@ -91,22 +91,3 @@ class BetaGeoBetaBinom(EventModel):
 
     def _starts(self, rows: np.ndarray, weights: np.ndarray) -> list[np.ndarray]:
         return [np.array([1.0, 1.0, 1.0, 1.0]), np.array([0.5, 0.5, 0.5, 3.0])]
-
-    def _discounted_purchases_rows(self, params, rows, horizon, delta):
-        """Discounted sum over the next ``horizon`` opportunities (per-period factor exp(-delta))."""
-        return bgbb.discounted_expected_purchases(params, rows[:, 0], rows[:, 1], rows[:, 2],
-                                                  horizon, delta)
-
-    def discounted_expected_transactions(self, data: CustomerData | pd.DataFrame,
-                                         discount_rate: float) -> pd.Series:
-        """DERT: discounted expected residual transactions over all future opportunities,
-        FHS (2010). ``discount_rate`` is an **annual effective** rate (> 0)."""
-        self._check_fitted()
-        delta = continuous_discount_rate(discount_rate, self.unit_)
-        if delta <= 0:
-            raise DataError(f"discount_rate must be > 0 for an infinite horizon, got {discount_rate!r}.")
-        return self._per_customer(
-            self._data(data),
-            lambda p, rows: bgbb.discounted_expected_purchases(p, rows[:, 0], rows[:, 1], rows[:, 2],
-                                                               np.inf, delta),
-            "discounted_purchases")

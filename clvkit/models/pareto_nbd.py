@@ -5,16 +5,12 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 import numpy as np
-import pandas as pd
 
-from clvkit.data.customer_data import CustomerData
-from clvkit.data.units import continuous_discount_rate
-from clvkit.errors import DataError
-from clvkit.models._event import EventModel
+from clvkit.models._event import ClosedFormDiscounting, EventModel
 from clvkit.models._math import pareto_nbd as pnbd
 
 
-class ParetoNBD(EventModel):
+class ParetoNBD(ClosedFormDiscounting, EventModel):
     """Pareto/NBD: Poisson purchasing at a gamma-distributed rate, exponential lifetimes with
     gamma-distributed drop-out rates.
 
@@ -86,26 +82,3 @@ class ParetoNBD(EventModel):
 
     def _weighted_loglik_and_grad(self, params, rows, weights):
         return pnbd.weighted_loglik_and_grad(params, self._prepared(rows), weights)
-
-    def _discounted_purchases_rows(self, params, rows, horizon, delta):
-        """Closed form of FHL (2005) DET, cut at the horizon (Tricomi U integral)."""
-        return pnbd.discounted_expected_purchases(params, rows[:, 0], rows[:, 1], rows[:, 2],
-                                                  horizon, delta)
-
-    def discounted_expected_transactions(self, data: CustomerData | pd.DataFrame,
-                                         discount_rate: float) -> pd.Series:
-        """DET: expected purchases over an infinite horizon, each discounted to the end of
-        calibration (Fader, Hardie & Lee 2005, "RFM and CLV", DET with Tricomi's U).
-
-        ``discount_rate`` is an **annual effective** rate, converted to a continuous force
-        of interest in the data's unit; it must be positive.
-        """
-        self._check_fitted()
-        delta = continuous_discount_rate(discount_rate, self.unit_)
-        if delta <= 0:
-            raise DataError(f"discount_rate must be > 0 for an infinite horizon, got {discount_rate!r}.")
-        return self._per_customer(
-            self._data(data),
-            lambda p, rows: pnbd.discounted_expected_purchases(p, rows[:, 0], rows[:, 1], rows[:, 2],
-                                                               np.inf, delta),
-            "discounted_purchases")
