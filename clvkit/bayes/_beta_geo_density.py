@@ -54,9 +54,18 @@ def make_log_posterior(rows: np.ndarray, weights: np.ndarray,
     beta_b = float(priors["phi_dropout"]["beta"])
 
     def logp(u: np.ndarray, **_: Any) -> tuple[float, np.ndarray]:
-        r, alpha, kappa = np.exp(u[0]), np.exp(u[1]), np.exp(u[3])
-        phi = expit(u[2])
-        a, b = phi * kappa, (1.0 - phi) * kappa
+        # warm-up trajectories can leave the region where the parameters are representable
+        # (a or b underflowing to 0): that is a point of zero density, never an exception
+        with np.errstate(all="ignore"):
+            r, alpha, kappa = np.exp(u[0]), np.exp(u[1]), np.exp(u[3])
+            phi = expit(u[2])
+            a, b = phi * kappa, (1.0 - phi) * kappa
+            if not all(0.0 < v < np.inf for v in (r, alpha, a, b)):
+                return -np.inf, np.zeros(4)
+            return _value_and_grad(u, r, alpha, kappa, phi, a, b)
+
+    def _value_and_grad(u: np.ndarray, r: float, alpha: float, kappa: float, phi: float, a: float,
+                        b: float) -> tuple[float, np.ndarray]:
         ll, g = weighted_loglik_and_grad(np.array([r, alpha, a, b]), xs, code, t_x, T, w)
         z = (u - mu) / sigma
         # log-normal priors: the density of log(theta) is normal (the Jacobian is absorbed);

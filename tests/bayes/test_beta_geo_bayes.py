@@ -173,3 +173,19 @@ def test_compiled_density_is_the_pymc_models_density():
         np.testing.assert_allclose(o[1], t[1], rtol=1e-7)
     # custom prior families fall back to the PyMC graph
     assert not density.supports({**priors, "r": {"dist": "HalfNormal", "sigma": 1.0}})
+
+
+@pytest.mark.bayes
+def test_compiled_density_is_minus_infinity_far_out_not_an_error():
+    """Warm-up can propose parameters that underflow or overflow; that must be -inf, never a raise."""
+    from clvkit.bayes import _beta_geo_density as density
+
+    data = ck.CustomerData.from_frame(ck.datasets.load_cdnow_summary(), unit="W")
+    packed = data.compressed(("frequency", "recency", "T"))
+    logp = density.make_log_posterior(packed.rows, packed.weights, ck.bayes.BetaGeo()._priors())
+    for u in ([0.0, 0.0, 0.0, -800.0], [0.0, 0.0, 800.0, 0.0], [-800.0, 0.0, 0.0, 0.0], [0.0, 800.0, 0.0, 0.0],
+              [0.0, 0.0, -40.0, -700.0], [np.nan, 0.0, 0.0, 0.0]):
+        value, grad = logp(np.array(u))
+        assert value == -np.inf and np.all(grad == 0)
+    value, grad = logp(density.to_unconstrained(0.24, 4.4, 0.25, 3.2))
+    assert np.isfinite(value) and np.all(np.isfinite(grad))

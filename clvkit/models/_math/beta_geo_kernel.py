@@ -15,7 +15,7 @@ import numpy as np
 from numba import njit
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def _weighted_pass(code, xs, t_x, T, w, r, alpha, A, dA, l1u, d1a, d1b, l2u, d2a, d2b):  # pragma: no cover
     total = 0.0
     g = np.zeros(4)
@@ -58,7 +58,7 @@ def split_frequency(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return xs, code.astype(np.int64)
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def digamma(x: float) -> float:  # pragma: no cover
     """psi(x) for x > 0: recurrence up to x >= 10, then the asymptotic series (error < 1e-15)."""
     shift = 0.0
@@ -70,12 +70,12 @@ def digamma(x: float) -> float:  # pragma: no cover
     return shift + math.log(x) - 0.5 / x - series
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def _betaln(a: float, b: float) -> float:  # pragma: no cover
     return math.lgamma(a) + math.lgamma(b) - math.lgamma(a + b)
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def _frequency_terms(xs, r, alpha, a, b):  # pragma: no cover
     """The special-function terms of eq. (6) for each distinct frequency (see loglik_and_grad)."""
     k = xs.shape[0]
@@ -104,7 +104,7 @@ def _frequency_terms(xs, r, alpha, a, b):  # pragma: no cover
     return out
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def _weighted_total(params, xs, code, t_x, T, w):  # pragma: no cover
     r, alpha, a, b = params[0], params[1], params[2], params[3]
     f = _frequency_terms(xs, r, alpha, a, b)
