@@ -105,3 +105,15 @@ def test_compare_prints_every_model_and_writes_metrics(tmp_path, sample_log, cap
         assert name in printed
     bg = next(label for label in metrics.index if "BetaGeo" in str(label) and "Modified" not in str(label))
     assert metrics.loc[bg].filter(like="loglik").iloc[0] == pytest.approx(-9582.43, abs=0.01)
+
+
+def test_atomic_write_gives_the_usual_permissions(tmp_path):
+    import os
+
+    from clvkit.io import atomic_write
+
+    target = tmp_path / "out.txt"
+    atomic_write(target, lambda tmp: open(tmp, "w").write("x"))
+    mask = os.umask(0)
+    os.umask(mask)
+    assert (target.stat().st_mode & 0o777) == (0o666 & ~mask)
