@@ -113,7 +113,12 @@ def test_atomic_write_gives_the_usual_permissions(tmp_path):
     from clvkit.io import atomic_write
 
     target = tmp_path / "out.txt"
-    atomic_write(target, lambda tmp: open(tmp, "w").write("x"))
+
+    def write(tmp):
+        with open(tmp, "w") as fh:
+            fh.write("x")
+
+    atomic_write(target, write)
     mask = os.umask(0)
     os.umask(mask)
     assert (target.stat().st_mode & 0o777) == (0o666 & ~mask)
