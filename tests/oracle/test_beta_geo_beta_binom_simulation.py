@@ -4,6 +4,7 @@
 import numpy as np
 import pandas as pd
 import pytest
+from mc_helpers import within_mc_error
 
 from clvkit.models._math import beta_geo_beta_binom as bgbb
 from clvkit.models.beta_geo_beta_binom import BetaGeoBetaBinom
@@ -13,16 +14,8 @@ PARAMS = {"alpha": 1.204, "beta": 0.750, "gamma": 0.657, "delta": 2.783}
 
 
 def _true_model() -> BetaGeoBetaBinom:
-    model = BetaGeoBetaBinom()
-    model.params_ = pd.Series(PARAMS)[list(model.param_names)]
-    model.unit_ = "Y"
-    return model
+    return BetaGeoBetaBinom.from_params(PARAMS, unit="Y")
 
-
-def _within_mc_error(actual: np.ndarray, predicted: np.ndarray, k: float = 4.0) -> None:
-    diff = actual - predicted
-    se = diff.std(ddof=1) / np.sqrt(len(diff))
-    assert abs(diff.mean()) < k * se + 1e-12, (diff.mean(), se)
 
 
 @pytest.fixture(scope="module")
@@ -42,18 +35,18 @@ def test_conditional_expectations_and_p_alive_match_simulation(simulated):
     actual = simulated["frequency_holdout"].to_numpy(float)
     p = model.p_alive(simulated).to_numpy()
     alive = simulated["alive_at_n"].to_numpy(float)
-    _within_mc_error(actual, predicted)
-    _within_mc_error(alive, p)
+    within_mc_error(actual, predicted)
+    within_mc_error(alive, p)
     for x in range(7):
         group = (simulated["frequency"] == x).to_numpy()
-        _within_mc_error(actual[group], predicted[group])
-        _within_mc_error(alive[group], p[group])
+        within_mc_error(actual[group], predicted[group])
+        within_mc_error(alive[group], p[group])
 
 
 def test_unconditional_mean_and_pmf_match_simulation(simulated):
     model = _true_model()
     counts = simulated["frequency"].to_numpy()
-    _within_mc_error(counts.astype(float), np.full(len(counts), model.expected_purchases_new(6)))
+    within_mc_error(counts.astype(float), np.full(len(counts), model.expected_purchases_new(6)))
     probs = model.purchase_pmf(np.arange(7), 6)
     for n, prob in enumerate(probs):
         se = np.sqrt(prob * (1 - prob) / len(counts))

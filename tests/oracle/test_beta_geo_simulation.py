@@ -6,8 +6,8 @@ within Monte-Carlo error (4 standard errors).
 """
 
 import numpy as np
-import pandas as pd
 import pytest
+from mc_helpers import within_mc_error
 
 import clvkit as ck
 from clvkit.simulate import simulate_beta_geo
@@ -18,15 +18,8 @@ PARAMS = {"r": 0.6, "alpha": 5.0, "a": 0.9, "b": 2.5}
 @pytest.fixture(scope="module")
 def simulated():
     sim = simulate_beta_geo(PARAMS, 60_000, T=(20.0, 40.0), holdout=30.0, random_seed=7)
-    model = ck.BetaGeo().fit(sim[["frequency", "recency", "T"]])
-    model.params_ = pd.Series(PARAMS)[list(model.param_names)]  # predict with the true parameters
-    return sim, model
+    return sim, ck.BetaGeo.from_params(PARAMS)  # predict with the true parameters
 
-
-def _within_mc_error(actual: np.ndarray, predicted: np.ndarray, k: float = 4.0) -> None:
-    diff = actual - predicted
-    se = diff.std(ddof=1) / np.sqrt(len(diff))
-    assert abs(diff.mean()) < k * se + 1e-12, (diff.mean(), se)
 
 
 def test_fit_recovers_true_parameters(simulated):
@@ -41,28 +34,27 @@ def test_conditional_expected_purchases_match_simulated_holdout(simulated):
     sim, model = simulated
     predicted = model.expected_purchases(sim, 30.0).to_numpy()
     actual = sim["frequency_holdout"].to_numpy(float)
-    _within_mc_error(actual, predicted)
+    within_mc_error(actual, predicted)
     for lo, hi in [(0, 0), (1, 2), (3, 6), (7, 10_000)]:
         group = (sim["frequency"] >= lo) & (sim["frequency"] <= hi)
-        _within_mc_error(actual[group], predicted[group])
+        within_mc_error(actual[group], predicted[group])
 
 
 def test_p_alive_matches_simulated_survival(simulated):
     sim, model = simulated
     p = model.p_alive(sim).to_numpy()
     alive = sim["alive_at_T"].to_numpy(float)
-    _within_mc_error(alive, p)
+    within_mc_error(alive, p)
     repeaters = sim["frequency"].to_numpy() > 0
-    _within_mc_error(alive[repeaters], p[repeaters])
+    within_mc_error(alive[repeaters], p[repeaters])
 
 
 def test_unconditional_pmf_and_mean_match_simulation():
     t = 26.0
     sim = simulate_beta_geo(PARAMS, 80_000, T=t, random_seed=11)
-    model = ck.BetaGeo().fit(sim[["frequency", "recency", "T"]])
-    model.params_ = pd.Series(PARAMS)[list(model.param_names)]
+    model = ck.BetaGeo.from_params(PARAMS)
     counts = sim["frequency"].to_numpy()
-    _within_mc_error(counts.astype(float), np.full(len(counts), model.expected_purchases_new(t)))
+    within_mc_error(counts.astype(float), np.full(len(counts), model.expected_purchases_new(t)))
     for n in range(5):
         empirical = (counts == n).mean()
         prob = model.purchase_pmf(n, t)

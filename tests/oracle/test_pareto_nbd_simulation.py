@@ -6,6 +6,7 @@ within Monte-Carlo error (4 standard errors)."""
 import numpy as np
 import pandas as pd
 import pytest
+from mc_helpers import within_mc_error
 
 from clvkit.models.pareto_nbd import ParetoNBD
 from clvkit.simulate.pareto_nbd import simulate_pareto_nbd
@@ -14,16 +15,8 @@ PARAMS = {"r": 0.8, "alpha": 8.0, "s": 0.7, "beta": 12.0}
 
 
 def _true_model() -> ParetoNBD:
-    model = ParetoNBD()
-    model.params_ = pd.Series(PARAMS)[list(model.param_names)]
-    model.unit_ = "W"
-    return model
+    return ParetoNBD.from_params(PARAMS, unit="W")
 
-
-def _within_mc_error(actual: np.ndarray, predicted: np.ndarray, k: float = 4.0) -> None:
-    diff = actual - predicted
-    se = diff.std(ddof=1) / np.sqrt(len(diff))
-    assert abs(diff.mean()) < k * se + 1e-12, (diff.mean(), se)
 
 
 @pytest.fixture(scope="module")
@@ -42,25 +35,25 @@ def test_conditional_expected_purchases_match_simulated_holdout(simulated):
     model = _true_model()
     predicted = model.expected_purchases(simulated, 30.0).to_numpy()
     actual = simulated["frequency_holdout"].to_numpy(float)
-    _within_mc_error(actual, predicted)
+    within_mc_error(actual, predicted)
     for lo, hi in [(0, 0), (1, 2), (3, 6), (7, 10_000)]:
         group = ((simulated["frequency"] >= lo) & (simulated["frequency"] <= hi)).to_numpy()
-        _within_mc_error(actual[group], predicted[group])
+        within_mc_error(actual[group], predicted[group])
 
 
 def test_p_alive_matches_simulated_survival(simulated):
     p = _true_model().p_alive(simulated).to_numpy()
     alive = simulated["alive_at_T"].to_numpy(float)
-    _within_mc_error(alive, p)
+    within_mc_error(alive, p)
     for group in (simulated["frequency"].to_numpy() == 0, simulated["frequency"].to_numpy() > 3):
-        _within_mc_error(alive[group], p[group])
+        within_mc_error(alive[group], p[group])
 
 
 def test_unconditional_mean_and_pmf_match_simulation():
     t = 26.0
     counts = simulate_pareto_nbd(PARAMS, 80_000, T=t, random_seed=23)["frequency"].to_numpy()
     model = _true_model()
-    _within_mc_error(counts.astype(float), np.full(len(counts), model.expected_purchases_new(t)))
+    within_mc_error(counts.astype(float), np.full(len(counts), model.expected_purchases_new(t)))
     probs = model.purchase_pmf(np.arange(6), t)
     for n, prob in enumerate(probs):
         se = np.sqrt(prob * (1 - prob) / len(counts))
