@@ -14,7 +14,7 @@ fi
 # two pytest workers on two cores: one BLAS thread each (threaded BLAS on small matrices only contends)
 export OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1
 set +e
-"$VENV/bin/python" -m pytest -n 2 --dist loadfile -m "not slow" --nbmake tests notebooks "$@"
+"$VENV/bin/python" -m pytest -n 2 --dist loadfile -m "not slow" --nbmake --doctest-modules tests notebooks clvkit "$@"
 status=$?
 set -e
 if [ "$status" -eq 5 ]; then

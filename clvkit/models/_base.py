@@ -288,7 +288,7 @@ class MLEModel:
         >>> import clvkit as ck
         >>> m = ck.BetaGeo.from_params({"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426})
         >>> round(m.expected_purchases_new(52.0), 3)
-        1.447
+        1.446
         """
         from clvkit.data.units import check_unit
 

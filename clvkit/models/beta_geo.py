@@ -41,7 +41,7 @@ class BetaGeo(EventModel):
     >>> tx = ck.datasets.load_cdnow(sample=True)
     >>> data = ck.summarize(tx, calibration_end="1997-09-30", end="1998-06-30")
     >>> m = ck.BetaGeo().fit(data)
-    >>> round(m.params_["r"], 3), round(m.loglik_, 2)
+    >>> round(float(m.params_["r"]), 3), round(m.loglik_, 2)
     (0.243, -9582.43)
     """
 

@@ -49,7 +49,7 @@ class ParetoNBD(ClosedFormDiscounting, EventModel):
     >>> import clvkit as ck
     >>> data = ck.CustomerData.from_frame(ck.datasets.load_cdnow_summary(), unit="W")
     >>> m = ck.ParetoNBD().fit(data)
-    >>> round(m.params_["r"], 3), round(m.loglik_, 2)
+    >>> round(float(m.params_["r"]), 3), round(m.loglik_, 2)
     (0.553, -9594.97)
     """
 
