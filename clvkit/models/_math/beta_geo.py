@@ -42,6 +42,21 @@ def loglik_and_grad(params: np.ndarray, x: np.ndarray, t_x: np.ndarray,
     d2_da_u = np.where(repeat_u, digamma(a + 1.0) - psi_abx - digamma(a) + psi_ab, 0.0)
     d2_db_u = np.where(repeat_u, digamma(b + xm1) - psi_abx - digamma(b) + psi_ab, 0.0)
 
+    return mix_two_branches(params, x, t_x, T, inv, A_u, dA_dr_u, (l1_u, d1_da_u, d1_db_u),
+                            (l2_u, d2_da_u, d2_db_u))
+
+
+def mix_two_branches(params: np.ndarray, x: np.ndarray, t_x: np.ndarray, T: np.ndarray, inv: np.ndarray,
+                     A_u: np.ndarray, dA_dr_u: np.ndarray, branch_T: tuple, branch_t_x: tuple,
+                     ) -> tuple[np.ndarray, np.ndarray]:
+    """Per-row ``log L = A + logaddexp(l1 - (r+x) ln(alpha+T), l2 - (r+x) ln(alpha+t_x))`` and gradient.
+
+    The likelihood of BG/NBD (FHL 2005, eq. 6) and MBG/NBD (Batislam et al. 2007) alike: only the
+    per-frequency tables differ. ``branch_T`` and ``branch_t_x`` are ``(l_u, dl/da_u, dl/db_u)``
+    indexed by distinct frequency (``inv`` maps rows to them); ``l_u = -inf`` switches a branch off.
+    """
+    r, alpha = params[0], params[1]
+    (l1_u, d1_da_u, d1_db_u), (l2_u, d2_da_u, d2_db_u) = branch_T, branch_t_x
     rx = r + x
     log_aT = np.log(alpha + T)
     log_at = np.log(alpha + t_x)
@@ -51,10 +66,9 @@ def loglik_and_grad(params: np.ndarray, x: np.ndarray, t_x: np.ndarray,
     e1 = np.exp(l1 - top)
     e2 = np.exp(l2 - top)
     s = e1 + e2
-    lse = top + np.log(s)
     w1 = e1 / s
     w2 = e2 / s
-    ll = A_u[inv] + lse
+    ll = A_u[inv] + top + np.log(s)
     grad = np.empty((len(x), 4))
     grad[:, 0] = dA_dr_u[inv] - w1 * log_aT - w2 * log_at
     grad[:, 1] = r / alpha - rx * (w1 / (alpha + T) + w2 / (alpha + t_x))

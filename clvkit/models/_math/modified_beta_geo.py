@@ -19,6 +19,8 @@ import numpy as np
 from scipy import stats
 from scipy.special import betaln, digamma, expit, gammaln, hyp2f1
 
+from clvkit.models._math.beta_geo import mix_two_branches
+
 
 def loglik_and_grad(params: np.ndarray, x: np.ndarray, t_x: np.ndarray,
                     T: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -43,24 +45,9 @@ def loglik_and_grad(params: np.ndarray, x: np.ndarray, t_x: np.ndarray,
     d2_da_u = digamma(a + 1.0) - psi_abx1 - digamma(a) + psi_ab
     d2_db_u = digamma(b + xu) - psi_abx1 - digamma(b) + psi_ab
 
-    rx = r + x
-    log_aT = np.log(alpha + T)
-    log_at = np.log(alpha + t_x)
-    l1 = l1_u[inv] - rx * log_aT
-    l2 = l2_u[inv] - rx * log_at
-    top = np.maximum(l1, l2)
-    e1 = np.exp(l1 - top)
-    e2 = np.exp(l2 - top)
-    s = e1 + e2
-    w1 = e1 / s
-    w2 = e2 / s
-    ll = A_u[inv] + top + np.log(s)
-    grad = np.empty((len(x), 4))
-    grad[:, 0] = dA_dr_u[inv] - w1 * log_aT - w2 * log_at
-    grad[:, 1] = r / alpha - rx * (w1 / (alpha + T) + w2 / (alpha + t_x))
-    grad[:, 2] = w1 * d1_da_u[inv] + w2 * np.broadcast_to(d2_da_u, xu.shape)[inv]
-    grad[:, 3] = w1 * d1_db_u[inv] + w2 * d2_db_u[inv]
-    return ll, grad
+    d2_da_u = np.broadcast_to(d2_da_u, xu.shape)
+    return mix_two_branches(params, x, t_x, T, inv, A_u, dA_dr_u, (l1_u, d1_da_u, d1_db_u),
+                            (l2_u, d2_da_u, d2_db_u))
 
 
 def p_alive(params: np.ndarray, x: np.ndarray, t_x: np.ndarray, T: np.ndarray) -> np.ndarray:
