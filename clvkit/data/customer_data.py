@@ -6,6 +6,7 @@ compresses identical rows into one row with a weight, so that no model loops ove
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
@@ -13,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from clvkit.data.units import check_unit
-from clvkit.errors import DataError, fail_rows
+from clvkit.errors import DataError, DataWarning, fail_rows
 
 #: Columns with a meaning clvkit checks whenever they are present.
 NON_NEGATIVE = ("frequency", "recency", "T", "n_periods", "monetary_value", "weight",
@@ -65,6 +66,12 @@ class CustomerData:
     def __post_init__(self) -> None:
         object.__setattr__(self, "unit", check_unit(self.unit))
         validate_summary(self.frame)
+        declared = self.frame.attrs.get("unit")
+        if declared is not None and check_unit(declared) != self.unit:
+            raise DataError(f"the frame says its times are in unit {declared!r} (frame.attrs['unit']) but "
+                            f"CustomerData was given unit={self.unit!r}; pass unit={declared!r} or convert "
+                            "recency and T first.")
+        self.frame.attrs["unit"] = self.unit  # so that data.frame passed on its own keeps its unit
 
     # ------------------------------------------------------------------ construction
     @classmethod
@@ -94,11 +101,65 @@ class CustomerData:
         if not isinstance(df, pd.DataFrame):
             raise DataError(f"expected a pandas DataFrame of per-customer rows, got {type(df).__name__}.")
         frame = df.rename(columns=columns) if columns else df.copy()
+        duplicated = frame.columns[frame.columns.duplicated()]
+        if len(duplicated):
+            raise DataError(f"column(s) {sorted(map(str, set(duplicated)))} appear more than once after "
+                            f"renaming with columns={columns!r}; each clvkit column must come from one column.")
         if customer is not None:
             if customer not in frame.columns:
                 raise DataError(f"customer column {customer!r} not found; columns are {list(frame.columns)}.")
             frame = frame.set_index(customer)
+        frame.attrs["unit"] = check_unit(unit)
         return cls(frame=frame, unit=unit, provenance={"source": "from_frame", "rows": len(frame)})
+
+    @classmethod
+    def from_lifetimes(cls, df: pd.DataFrame, unit: str, *, customer: str | None = None,
+                       holdout: bool | None = None) -> CustomerData:
+        """Wrap a summary made by lifetimes (``summary_data_from_transaction_data`` or
+        ``calibration_and_holdout_data``).
+
+        lifetimes names the calibration columns ``frequency_cal, recency_cal, T_cal,
+        monetary_value_cal`` and the holdout ones ``frequency_holdout, monetary_value_holdout,
+        duration_holdout``; plain summaries use ``frequency, recency, T, monetary_value`` as
+        clvkit does. lifetimes measures time in its ``freq`` (days by default, times
+        ``freq_multiplier``), which the frame does not record: say it with ``unit``
+        (``"D"`` for lifetimes' default, ``"W"`` for ``freq="D", freq_multiplier=7`` or
+        ``freq="W"``).
+
+        Parameters
+        ----------
+        df
+            The lifetimes summary, indexed by customer id (or with a ``customer`` column).
+        unit
+            The unit of recency and T in that frame; required, as lifetimes does not store it.
+        customer
+            Column holding the customer id, if the id is not the index.
+        holdout
+            Whether to keep the holdout columns (default: keep them when present).
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> import clvkit as ck
+        >>> lt = pd.DataFrame({"frequency_cal": [2.0, 0.0], "recency_cal": [30.0, 0.0], "T_cal": [38.0, 38.0],
+        ...                    "monetary_value_cal": [20.0, 0.0], "frequency_holdout": [1.0, 0.0],
+        ...                    "duration_holdout": [39.0, 39.0]}, index=pd.Index([7, 8], name="CustomerID"))
+        >>> data = ck.CustomerData.from_lifetimes(lt, unit="W")
+        >>> data.unit, data.frame.columns.tolist()[:4]
+        ('W', ['frequency', 'recency', 'T', 'monetary_value'])
+        """
+        if not isinstance(df, pd.DataFrame):
+            raise DataError(f"expected the lifetimes summary DataFrame, got {type(df).__name__}.")
+        renames = {f"{name}_cal": name for name in ("frequency", "recency", "T", "monetary_value")}
+        frame = df.rename(columns={k: v for k, v in renames.items() if k in df.columns})
+        holdout_columns = [c for c in ("frequency_holdout", "monetary_value_holdout", "duration_holdout")
+                           if c in frame.columns]
+        if holdout is False:
+            frame = frame.drop(columns=holdout_columns)
+        elif holdout and "frequency_holdout" not in frame.columns:
+            raise DataError("holdout=True but the lifetimes frame has no 'frequency_holdout' column; build it "
+                            "with lifetimes.utils.calibration_and_holdout_data.")
+        return cls.from_frame(frame, unit=unit, customer=customer)
 
     # ------------------------------------------------------------------ access
     def __len__(self) -> int:
@@ -240,10 +301,28 @@ def validate_summary(frame: pd.DataFrame) -> None:
                       "A customer with no repeat purchase has recency 0.")
 
 
-def as_customer_data(data: CustomerData | pd.DataFrame, unit: str | None = None) -> CustomerData:
-    """Accept a :class:`CustomerData` or a plain summary DataFrame (taken to be in ``unit``)."""
+def as_customer_data(data: CustomerData | pd.DataFrame, unit: str | None = None, *,
+                     unit_matters: bool = True) -> CustomerData:
+    """Accept a :class:`CustomerData` or a plain summary DataFrame.
+
+    The unit rule for a plain DataFrame: its ``attrs["unit"]`` when set (``summarize(...).frame``,
+    ``CustomerData.from_frame`` and the built-in data sets set it); otherwise ``unit`` (a fitted
+    model passes its own unit; ``"W"`` when fitting), with a :class:`~clvkit.DataWarning` saying
+    so, because clvkit cannot tell days from weeks by looking at numbers. Pass
+    ``CustomerData.from_frame(df, unit=...)`` (or set ``df.attrs["unit"]``) to state it.
+    ``unit_matters=False`` (spend models) skips the warning.
+    """
     if isinstance(data, CustomerData):
         return data
     if isinstance(data, pd.DataFrame):
-        return CustomerData.from_frame(data, unit=unit or "W")
+        declared = data.attrs.get("unit")
+        if declared is not None:
+            return CustomerData.from_frame(data, unit=declared)
+        assumed = unit or "W"
+        if unit_matters:
+            warnings.warn(
+                f"this DataFrame does not say in which unit recency and T are measured; taking {assumed!r}. "
+                f"Wrap it as ck.CustomerData.from_frame(df, unit=...) (or set df.attrs['unit']) to say so: "
+                "data in days read as weeks gives numbers off by a factor of 7.", DataWarning, stacklevel=4)
+        return CustomerData.from_frame(data, unit=assumed)
     raise DataError(f"expected CustomerData or a pandas DataFrame, got {type(data).__name__}.")

@@ -11,17 +11,18 @@ from typing import Any, ClassVar, Self
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
+from clvkit._contract import Model, check_interval, renamed, summary_frame
 from clvkit.data.customer_data import CustomerData, as_customer_data
-from clvkit.errors import DataError, NotFittedError
+from clvkit.data.units import check_unit
+from clvkit.errors import DataError
 from clvkit.models._optimize import OptimumInfo, minimize_negloglik
 
-#: every concrete model class by name, so that clvkit.load can rebuild it from JSON.
+#: every concrete MLE model class by name, so that clvkit.load can rebuild it from JSON.
 MODEL_REGISTRY: dict[str, type[MLEModel]] = {}
 
 
-class MLEModel:
+class MLEModel(Model):
     """Base class: fit by maximum likelihood on compressed rows with weights.
 
     Parameters
@@ -91,7 +92,7 @@ class MLEModel:
         """Model-specific checks of the rows (override to add)."""
 
     # ------------------------------------------------------------------ fitting
-    def fit(self, data: CustomerData | pd.DataFrame, weights: Any = None, *,
+    def fit(self, data: CustomerData | pd.DataFrame, *, weights: Any = None,
             initial_params: dict[str, float] | None = None, maxiter: int = 3000) -> Self:
         """Fit by maximum likelihood.
 
@@ -156,16 +157,12 @@ class MLEModel:
                                         index=self.params_.index, columns=self.params_.index)
         self.n_obs_ = total
         self.n_unique_ = len(rows)
-        self.unit_ = meta.get("unit", "W")
+        self.unit_ = meta.get("unit")
         self.data_provenance_ = _jsonable(meta.get("provenance", {}))
         self.converged_ = info.converged
         self.fit_info_ = info
 
     # ------------------------------------------------------------------ fitted state
-    def _check_fitted(self) -> None:
-        if not hasattr(self, "params_"):
-            raise NotFittedError(f"{type(self).__name__} is not fitted yet; call .fit(data) first.")
-
     def _p(self) -> np.ndarray:
         self._check_fitted()
         return self.params_.to_numpy(dtype=float)
@@ -193,28 +190,30 @@ class MLEModel:
         return pd.Series(np.sqrt(np.diag(self.covariance_.to_numpy())), index=self.params_.index,
                          name="std_error")
 
-    def summary(self, level: float = 0.95) -> pd.DataFrame:
+    def summary(self, interval: float = 0.95, *, level: float | None = None) -> pd.DataFrame:
         """Estimates with standard errors and a confidence interval.
 
         The interval is Wald on the log scale (``exp(log(est) +/- z * se_log)``), so it stays
         positive, as every parameter here is.
+
+        Parameters
+        ----------
+        interval
+            Coverage of the interval (0.95: a 95% interval).
+        level
+            Deprecated spelling of ``interval``.
 
         Returns
         -------
         DataFrame with columns ``estimate, std_error, lower, upper``, one row per parameter.
         """
         self._check_fitted()
-        if not 0 < level < 1:
-            raise DataError(f"level must be in (0, 1), got {level!r}.")
-        z = stats.norm.ppf(0.5 + level / 2.0)
-        se_log = np.sqrt(np.diag(self._cov_log))
-        est = self.params_.to_numpy()
-        return pd.DataFrame({
-            "estimate": est,
-            "std_error": self.std_errors_.to_numpy(),
-            "lower": est * np.exp(-z * se_log),
-            "upper": est * np.exp(z * se_log),
-        }, index=self.params_.index)
+        if level is not None:
+            renamed("summary(level=)", "summary(interval=)")
+            interval = level
+        level_ = check_interval(interval)
+        return summary_frame(self.params_.to_numpy(), self.std_errors_.to_numpy(), self.params_.index,
+                             level_)
 
     def param_draws(self, n_draws: int, random_seed: int | None = None) -> np.ndarray:
         """Draws of the parameters from the MLE's asymptotic normal on the log scale.
@@ -229,15 +228,9 @@ class MLEModel:
         theta = np.log(self._p())
         return np.exp(rng.multivariate_normal(theta, self._cov_log, size=n_draws, method="eigh"))
 
-    def __repr__(self) -> str:
-        name = type(self).__name__
-        if not hasattr(self, "params_"):
-            return f"{name}(penalizer={self.penalizer}) [not fitted]"
-        table = self.summary().to_string(float_format=lambda v: f"{v:.4g}")
-        return (f"<clvkit.{name}: fitted on {self.n_obs_:,.0f} customers "
-                f"({self.n_unique_:,} unique rows), unit={self.unit_!r}>\n"
-                f"log-likelihood {self.loglik_:.2f}   AIC {self.aic_:.2f}   BIC {self.bic_:.2f}   "
-                f"converged {self.converged_}\n{table}")
+    def _repr_details(self) -> str:
+        return (f"log-likelihood {self.loglik_:.2f}   AIC {self.aic_:.2f}   BIC {self.bic_:.2f}   "
+                f"{self.n_unique_:,} unique rows")
 
     # ------------------------------------------------------------------ persistence
     def _init_kwargs(self) -> dict[str, Any]:
@@ -261,19 +254,39 @@ class MLEModel:
 
     @classmethod
     def from_dict(cls, state: dict[str, Any]) -> Self:
-        """Rebuild a fitted model from :meth:`to_dict` output."""
+        """Rebuild a fitted model from :meth:`to_dict` output, validating the parameters."""
+        if not isinstance(state, dict):
+            raise DataError(f"{cls.__name__}: a model state must be a dict, got {type(state).__name__}.")
+        missing = [key for key in ("params", "unit") if key not in state]
+        if missing:
+            raise DataError(f"{cls.__name__}: the model file lacks {missing}; it was not written by "
+                            "model.save() or was edited by hand.")
+        raw = state["params"]
+        if not isinstance(raw, dict) or set(cls.param_names) - set(raw):
+            raise DataError(f"{cls.__name__}: the model file must give parameters {list(cls.param_names)}, "
+                            f"got {raw!r}.")
+        try:
+            params = pd.Series({k: raw[k] for k in cls.param_names}, dtype=float)
+        except (TypeError, ValueError):
+            raise DataError(f"{cls.__name__}: parameters must be numbers, got {raw!r}.") from None
+        bad = ~(np.isfinite(params.to_numpy()) & (params.to_numpy() > 0))
+        if bad.any():
+            raise DataError(f"{cls.__name__}: parameters must be finite and > 0; got "
+                            f"{ {k: float(v) for k, v in params[bad].items()} }.")
         model = cls(**state.get("init", {}))
-        params = pd.Series(state["params"], dtype=float)[list(cls.param_names)]
         model.params_ = params.rename("estimate")
-        model._cov_log = np.asarray(state["covariance_log"], dtype=float)
+        k = len(cls.param_names)
+        cov = state.get("covariance_log")
+        model._cov_log = (np.full((k, k), np.nan) if cov is None
+                          else np.asarray(cov, dtype=float).reshape(k, k))
         p = params.to_numpy()
         model.covariance_ = pd.DataFrame(model._cov_log * np.outer(p, p), index=params.index,
                                          columns=params.index)
-        model.loglik_ = float(state["loglik"])
-        model.n_obs_ = float(state["n_obs"])
-        model.n_unique_ = int(state["n_unique"])
-        model.unit_ = state["unit"]
-        model.converged_ = bool(state["converged"])
+        model.loglik_ = float(state.get("loglik", np.nan))
+        model.n_obs_ = float(state.get("n_obs", 0.0))
+        model.n_unique_ = int(state.get("n_unique", 0))
+        model.unit_ = None if state["unit"] is None else check_unit(state["unit"])
+        model.converged_ = bool(state.get("converged", True))
         model.data_provenance_ = state.get("data_provenance", {})
         return model
 
@@ -290,8 +303,6 @@ class MLEModel:
         >>> round(m.expected_purchases_new(52.0), 3)
         1.446
         """
-        from clvkit.data.units import check_unit
-
         values = pd.Series(params, dtype=float)
         missing = [p for p in cls.param_names if p not in values.index]
         if missing:
@@ -300,17 +311,10 @@ class MLEModel:
         bad = ~(np.isfinite(values.to_numpy()) & (values.to_numpy() > 0))
         if bad.any():
             raise DataError(f"{cls.__name__}: parameters must be finite and > 0; got {values[bad].to_dict()}.")
-        k = len(cls.param_names)
         return cls.from_dict({"init": init, "params": values.to_dict(),
-                              "covariance_log": np.full((k, k), np.nan).tolist(), "loglik": np.nan,
+                              "covariance_log": None, "loglik": np.nan,
                               "n_obs": 0.0, "n_unique": 0, "unit": check_unit(unit), "converged": True,
                               "data_provenance": {"source": "from_params"}})
-
-    def save(self, path: str) -> None:
-        """Write the fitted model to a JSON file (atomically). Read it back with clvkit.load."""
-        from clvkit.io import save_model
-
-        save_model(self, path)
 
 
 def _jsonable(obj: Any) -> Any:

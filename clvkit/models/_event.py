@@ -13,6 +13,7 @@ from typing import Any, ClassVar
 import numpy as np
 import pandas as pd
 
+from clvkit._contract import check_interval
 from clvkit.data.customer_data import Compressed, CustomerData, as_customer_data
 from clvkit.data.units import continuous_discount_rate
 from clvkit.errors import DataError, fail_rows
@@ -24,28 +25,40 @@ GL_NODES, GL_WEIGHTS = np.polynomial.legendre.leggauss(48)
 _CHUNK_CELLS = 2_000_000
 
 
-def check_horizon(horizon: float, name: str = "horizon") -> float:
-    """A finite, non-negative horizon in the data's unit, or a :class:`DataError`."""
+def check_horizon(horizon: float | None, name: str = "horizon", *, allow_infinite: bool = False) -> float:
+    """A non-negative horizon in the data's unit, or a :class:`DataError`.
+
+    With ``allow_infinite``, ``None`` and ``inf`` both mean the infinite horizon and return
+    ``numpy.inf`` (for quantities that stay finite there, such as discounted purchases).
+    """
+    if horizon is None and allow_infinite:
+        return np.inf
+    if isinstance(horizon, bool):
+        raise DataError(f"{name} must be a number of time units, got {horizon!r}.")
     try:
-        value = float(horizon)
+        value = float(horizon)  # type: ignore[arg-type]
     except (TypeError, ValueError):
         raise DataError(f"{name} must be a number of time units, got {horizon!r}.") from None
-    if not np.isfinite(value) or value < 0:
-        raise DataError(f"{name} must be finite and >= 0 (in the data's time unit), got {horizon!r}.")
+    if np.isnan(value) or value < 0 or (np.isinf(value) and not allow_infinite):
+        what = "finite and >= 0" if not allow_infinite else ">= 0 (or None / inf for no end)"
+        raise DataError(f"{name} must be {what} (in the data's time unit), got {horizon!r}.")
     return value
 
 
-def check_interval(interval: float | None) -> float | None:
-    """``None`` or a coverage level strictly between 0 and 1."""
-    if interval is None:
-        return None
-    if not 0 < float(interval) < 1:
-        raise DataError(f"interval must be a coverage level in (0, 1) such as 0.9, got {interval!r}.")
-    return float(interval)
-
-
 class EventModel(MLEModel):
-    """Base of the per-customer purchase models (BG/NBD, Pareto/NBD, MBG/NBD, BG/BB)."""
+    """Base of the per-customer purchase models (BG/NBD, Pareto/NBD, MBG/NBD, BG/BB).
+
+    The purchase-model protocol that :func:`clvkit.clv`, :func:`clvkit.score` and the
+    evaluation tools rely on (``bayes.BetaGeo`` follows it too): ``unit_``, ``columns``,
+    ``_data(data)``, the per-row maths ``_expected_purchases_rows(params, rows, t)``,
+    ``_p_alive_rows(params, rows)``, ``_discounted_purchases_rows(params, rows, horizon, delta)``
+    (``horizon`` may be ``inf``), ``_point_params()``, ``_parameter_draws(n_draws, random_seed)``
+    and ``point_is_posterior_mean`` (False: point values use the estimate; True: the mean
+    over draws).
+    """
+
+    #: point predictions plug in the estimate (a Bayesian model averages over posterior draws).
+    point_is_posterior_mean: ClassVar[bool] = False
 
     columns: ClassVar[tuple[str, ...]] = ("frequency", "recency", "T")
 
@@ -93,6 +106,12 @@ class EventModel(MLEModel):
             acc += weight * np.exp(-delta * node) * self._expected_purchases_rows(params, rows, node)
         return np.exp(-delta * horizon) * end_value + delta * 0.5 * horizon * acc
 
+    def _point_params(self) -> np.ndarray:
+        return self._p()
+
+    def _parameter_draws(self, n_draws: int, random_seed: int | None) -> np.ndarray:
+        return self.param_draws(n_draws, random_seed)
+
     # ------------------------------------------------------------------ data handling
     def _data(self, data: CustomerData | pd.DataFrame) -> CustomerData:
         self._check_fitted()
@@ -136,14 +155,18 @@ class EventModel(MLEModel):
 
         ``discount_rate`` is an *annual effective* rate; it is converted to a continuous rate
         per the data's unit (see :func:`clvkit.data.units.continuous_discount_rate`).
+        ``horizon=None`` (or ``inf``) is the infinite horizon, which needs a positive rate.
         """
-        t = check_horizon(horizon)
+        t = check_horizon(horizon, allow_infinite=True)
         delta = continuous_discount_rate(discount_rate, self.unit_)
+        if np.isinf(t) and delta <= 0:
+            raise DataError(f"an infinite horizon needs discount_rate > 0, got {discount_rate!r}: "
+                            "undiscounted purchases over an unbounded future have no finite value.")
         return self._per_customer(self._data(data),
                                   lambda p, rows: self._discounted_purchases_rows(p, rows, t, delta),
                                   "discounted_purchases")
 
-    def predict(self, data: CustomerData | pd.DataFrame, horizon: float, *,
+    def predict(self, data: CustomerData | pd.DataFrame, horizon: float | None = None, *,
                 interval: float | None = None, n_draws: int = 1000,
                 random_seed: int | None = None) -> pd.DataFrame:
         """Expected purchases over ``horizon`` and P(alive), one row per customer.
@@ -153,11 +176,19 @@ class EventModel(MLEModel):
         data
             Customer summary in the unit the model was fitted on.
         horizon
-            Forecast length in the data's unit.
+            Forecast length in the data's unit (required: expected purchases over an unbounded
+            future are not finite for every model).
         interval
-            If given (e.g. 0.9), add ``*_lower`` / ``*_upper`` columns: equal-tailed intervals
-            over ``n_draws`` parameter draws from the MLE's asymptotic normal (log scale).
+            If given (e.g. 0.9), add ``<quantity>_lower`` / ``<quantity>_upper`` columns:
+            equal-tailed intervals over ``n_draws`` parameter draws from the MLE's asymptotic
+            normal (log scale).
+        random_seed
+            Seed of the parameter draws; the same seed gives the same frame, ``None`` fresh
+            randomness.
         """
+        if horizon is None:
+            raise DataError(f"{type(self).__name__}.predict needs a horizon (in the data's unit, "
+                            f"{getattr(self, 'unit_', None)!r}), e.g. predict(data, horizon=52).")
         cd = self._data(data)
         t = check_horizon(horizon)
         level = check_interval(interval)
@@ -167,13 +198,16 @@ class EventModel(MLEModel):
             "expected_purchases": lambda q, rows: self._expected_purchases_rows(q, rows, t),
             "p_alive": self._p_alive_rows,
         }
-        out = {name: np.asarray(fn(p, packed.rows))[packed.inverse] for name, fn in quantities.items()}
-        if level is not None:
-            draws = self.param_draws(n_draws, random_seed)
-            for name, fn in quantities.items():
+        draws = self.param_draws(n_draws, random_seed) if level is not None else None
+        out = {}
+        for name, fn in quantities.items():
+            point = np.asarray(fn(p, packed.rows))
+            out[name] = point[packed.inverse]
+            if draws is not None:
                 lower, upper = draw_interval(fn, draws, packed.rows, level)
-                out[f"{name}_lower"] = lower[packed.inverse]
-                out[f"{name}_upper"] = upper[packed.inverse]
+                # a plug-in point can sit outside a skewed draw interval by a hair: bounds enclose it
+                out[f"{name}_lower"] = np.minimum(lower, point)[packed.inverse]
+                out[f"{name}_upper"] = np.maximum(upper, point)[packed.inverse]
         return pd.DataFrame(out, index=cd.index)
 
     def expected_purchases_new(self, horizon: float | np.ndarray) -> float | np.ndarray:

@@ -6,12 +6,14 @@ from typing import ClassVar
 
 import numpy as np
 
+from clvkit._contract import register
 from clvkit.data.customer_data import compress
 from clvkit.models._event import GL_NODES, GL_WEIGHTS, EventModel
 from clvkit.models._math import beta_geo as bgnbd
 from clvkit.models._math.beta_geo_kernel import split_frequency, weighted_loglik_and_grad
 
 
+@register("BetaGeo", "purchase")
 class BetaGeo(EventModel):
     """BG/NBD: Poisson purchasing at a gamma-distributed rate, beta-geometric drop-out.
 

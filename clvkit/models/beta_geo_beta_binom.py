@@ -7,6 +7,7 @@ from typing import Any, ClassVar
 import numpy as np
 import pandas as pd
 
+from clvkit._contract import register
 from clvkit.data.customer_data import as_customer_data
 from clvkit.data.units import check_unit
 from clvkit.errors import DataError, fail_rows
@@ -14,6 +15,7 @@ from clvkit.models._event import ClosedFormDiscounting, EventModel
 from clvkit.models._math import beta_geo_beta_binom as bgbb
 
 
+@register("BetaGeoBetaBinom", "purchase")
 class BetaGeoBetaBinom(ClosedFormDiscounting, EventModel):
     """BG/BB: at each discrete opportunity (a year's campaign, a weekly event) an alive
     customer transacts with probability p, and may die before the next one with probability

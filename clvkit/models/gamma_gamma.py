@@ -8,13 +8,15 @@ from typing import Any, ClassVar
 import numpy as np
 import pandas as pd
 
+from clvkit._contract import check_interval, register
 from clvkit.data.customer_data import CustomerData, as_customer_data
 from clvkit.errors import DataError, DataWarning, fail_rows
 from clvkit.models._base import MLEModel
-from clvkit.models._event import check_interval, draw_interval
+from clvkit.models._event import draw_interval
 from clvkit.models._math import gamma_gamma as gg
 
 
+@register("GammaGamma", "spend")
 class GammaGamma(MLEModel):
     """Gamma-Gamma: expected value of a customer's future transactions.
 
@@ -35,6 +37,8 @@ class GammaGamma(MLEModel):
     params_ : pandas.Series
         ``p, q, gamma``. Spend per transaction is gamma(p, nu); nu ~ gamma(q, gamma), so
         ``gamma`` is in currency units and the mean spend is ``p gamma / (q - 1)``.
+    unit_ : None
+        Spend has no time unit.
     loglik_, covariance_, n_obs_, n_unique_, converged_, fit_info_
         See :class:`~clvkit.models._base.MLEModel`.
 
@@ -65,7 +69,7 @@ class GammaGamma(MLEModel):
         return {**super()._init_kwargs(), "exclude_nonpositive": self.exclude_nonpositive}
 
     def _rows(self, data: Any, weights: Any) -> tuple[np.ndarray, np.ndarray, dict[str, Any]]:
-        cd = as_customer_data(data)
+        cd = as_customer_data(data, unit_matters=False)
         cd.require(self.columns, "GammaGamma")
         repeat = cd.frame["frequency"].to_numpy(dtype=float) > 0
         if not repeat.any():
@@ -89,7 +93,7 @@ class GammaGamma(MLEModel):
         packed = cd.compressed(self.columns, weights, mask=repeat)
         provenance = {**cd.provenance, "gamma_gamma_fitted_customers": int(repeat.sum()),
                       "gamma_gamma_left_out_no_repeat": int(len(cd) - (cd.frame["frequency"] > 0).sum())}
-        return packed.rows, packed.weights, {"unit": cd.unit, "provenance": provenance}
+        return packed.rows, packed.weights, {"unit": None, "provenance": provenance}
 
     def _starts(self, rows: np.ndarray, weights: np.ndarray) -> list[np.ndarray]:
         mean_z = float(np.average(rows[:, 1], weights=weights))
@@ -98,30 +102,47 @@ class GammaGamma(MLEModel):
     def _loglik_and_grad(self, params, rows):
         return gg.loglik_and_grad(params, rows[:, 0], rows[:, 1])
 
-    def predict(self, data: CustomerData | pd.DataFrame, *, interval: float | None = None,
-                n_draws: int = 1000, random_seed: int | None = None) -> pd.Series | pd.DataFrame:
+    def _spend_rows(self, params: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        """Expected spend per transaction on unique ``(frequency, monetary_value)`` rows (eq. 8)."""
+        return gg.expected_spend(params, rows[:, 0], rows[:, 1])
+
+    def _rows_of(self, data: CustomerData | pd.DataFrame) -> tuple[CustomerData, Any]:
+        self._check_fitted()
+        cd = as_customer_data(data, unit_matters=False)
+        cd.require(self.columns, "GammaGamma")
+        return cd, cd.compressed(self.columns, weights=np.ones(len(cd)))
+
+    def expected_spend(self, data: CustomerData | pd.DataFrame) -> pd.Series:
         """Expected spend per future transaction, per customer (Fader & Hardie 2013, eq. 8).
 
-        Returns a Series named ``expected_spend``; with ``interval`` a DataFrame with
-        ``expected_spend, expected_spend_lower, expected_spend_upper``.
+        A weighted average of the population mean ``p gamma / (q - 1)`` and the customer's own
+        mean ``monetary_value``, the weight on the latter growing with ``frequency``.
         """
-        self._check_fitted()
-        cd = as_customer_data(data, unit=self.unit_)
-        cd.require(self.columns, "GammaGamma.predict")
-        packed = cd.compressed(self.columns, weights=np.ones(len(cd)))
-        rows = packed.rows
+        cd, packed = self._rows_of(data)
+        return pd.Series(self._spend_rows(self._p(), packed.rows)[packed.inverse], index=cd.index,
+                         name="expected_spend")
 
-        def spend(params: np.ndarray, r: np.ndarray) -> np.ndarray:
-            return gg.expected_spend(params, r[:, 0], r[:, 1])
+    def predict(self, data: CustomerData | pd.DataFrame, horizon: float | None = None, *,
+                interval: float | None = None, n_draws: int = 1000,
+                random_seed: int | None = None) -> pd.DataFrame:
+        """Expected spend per future transaction, per customer, as a DataFrame.
 
-        mean = pd.Series(spend(self._p(), rows)[packed.inverse], index=cd.index, name="expected_spend")
+        Column ``expected_spend`` (Fader & Hardie 2013, eq. 8); with ``interval`` also
+        ``expected_spend_lower, expected_spend_upper`` over ``n_draws`` parameter draws from
+        the MLE's asymptotic normal. ``horizon`` is accepted for the common signature and
+        ignored: spend per transaction does not depend on it. The same ``random_seed`` gives the
+        same frame; ``None`` draws fresh randomness.
+        """
+        cd, packed = self._rows_of(data)
+        out = pd.DataFrame({"expected_spend": self._spend_rows(self._p(), packed.rows)[packed.inverse]},
+                           index=cd.index)
         level = check_interval(interval)
         if level is None:
-            return mean
-        lower, upper = draw_interval(spend, self.param_draws(n_draws, random_seed), rows, level)
-        return pd.DataFrame({"expected_spend": mean,
-                             "expected_spend_lower": lower[packed.inverse],
-                             "expected_spend_upper": upper[packed.inverse]}, index=cd.index)
+            return out
+        lower, upper = draw_interval(self._spend_rows, self.param_draws(n_draws, random_seed), packed.rows, level)
+        out["expected_spend_lower"] = lower[packed.inverse]
+        out["expected_spend_upper"] = upper[packed.inverse]
+        return out
 
     def mean_spend(self) -> float:
         """Population mean spend per transaction, ``p gamma / (q - 1)`` (inf if q <= 1)."""

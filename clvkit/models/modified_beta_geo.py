@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from clvkit._contract import register
 from clvkit.models._event import EventModel
 from clvkit.models._math import modified_beta_geo as mbg
 from clvkit.models.beta_geo import BetaGeo
 
 
+@register("ModifiedBetaGeo", "purchase")
 class ModifiedBetaGeo(EventModel):
     """MBG/NBD: the BG/NBD in which a customer may also leave right after the first purchase.
 

@@ -6,10 +6,12 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from clvkit._contract import register
 from clvkit.models._event import ClosedFormDiscounting, EventModel
 from clvkit.models._math import pareto_nbd as pnbd
 
 
+@register("ParetoNBD", "purchase")
 class ParetoNBD(ClosedFormDiscounting, EventModel):
     """Pareto/NBD: Poisson purchasing at a gamma-distributed rate, exponential lifetimes with
     gamma-distributed drop-out rates.
@@ -70,10 +72,10 @@ class ParetoNBD(ClosedFormDiscounting, EventModel):
         self._prep_cache = (rows, prep)
         return prep
 
-    def fit(self, data: Any, weights: Any = None, **kwargs: Any) -> ParetoNBD:
+    def fit(self, data: Any, *, weights: Any = None, **kwargs: Any) -> ParetoNBD:
         """Fit by maximum likelihood; see :meth:`clvkit.models._base.MLEModel.fit`."""
         try:
-            return super().fit(data, weights, **kwargs)
+            return super().fit(data, weights=weights, **kwargs)
         finally:
             self._prep_cache = None
 

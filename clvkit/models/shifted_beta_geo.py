@@ -7,6 +7,7 @@ from typing import Any, ClassVar, Self
 import numpy as np
 import pandas as pd
 
+from clvkit._contract import check_interval, register, renamed
 from clvkit.data.periods import validate_survival
 from clvkit.data.units import check_unit, per_period_rate
 from clvkit.errors import DataError
@@ -14,6 +15,7 @@ from clvkit.models._base import MLEModel
 from clvkit.models._math import shifted_beta_geo as sbg
 
 
+@register("ShiftedBetaGeo", "retention")
 class ShiftedBetaGeo(MLEModel):
     """sBG: each customer renews with a constant probability that varies as a beta across customers.
 
@@ -58,7 +60,7 @@ class ShiftedBetaGeo(MLEModel):
     param_names: ClassVar[tuple[str, ...]] = ("alpha", "beta")
     columns: ClassVar[tuple[str, ...]] = ("period", "churned")
 
-    def __init__(self, unit: str = "Y", *, penalizer: float = 0.0) -> None:
+    def __init__(self, *, unit: str = "Y", penalizer: float = 0.0) -> None:
         super().__init__(penalizer=penalizer)
         self.unit = unit
 
@@ -66,8 +68,8 @@ class ShiftedBetaGeo(MLEModel):
         return {"unit": self.unit, "penalizer": self.penalizer}
 
     # ------------------------------------------------------------------ fitting
-    def fit(self, data: pd.DataFrame, periods: int | None = None, *,  # type: ignore[override]
-            initial_params: dict[str, float] | None = None, maxiter: int = 3000) -> Self:
+    def fit(self, data: pd.DataFrame, *, periods: int | None = None,  # type: ignore[override]
+            weights: Any = None, initial_params: dict[str, float] | None = None, maxiter: int = 3000) -> Self:
         """Fit on alive counts of one or several cohorts.
 
         Parameters
@@ -80,14 +82,19 @@ class ShiftedBetaGeo(MLEModel):
         periods
             Use periods ``0..periods`` only (e.g. 7 to fit years 1-7 and hold out 8-12);
             default: all.
+        weights
+            Not used: the alive counts are the weights. Must be None.
 
         Returns
         -------
         self
         """
+        if weights is not None:
+            raise DataError("ShiftedBetaGeo.fit takes no weights: the alive counts already say how many "
+                            "customers each period stands for.")
         self._periods_arg = periods
         try:
-            return super().fit(data, None, initial_params=initial_params, maxiter=maxiter)
+            return super().fit(data, initial_params=initial_params, maxiter=maxiter)
         finally:
             del self._periods_arg
 
@@ -118,6 +125,8 @@ class ShiftedBetaGeo(MLEModel):
     def from_dict(cls, state: dict[str, Any]) -> Self:
         model = super().from_dict(state)
         model.n_periods_ = int(state.get("n_periods", 0))
+        if model.unit_ is not None:
+            model.unit = model.unit_  # from_params(..., unit=) discounts in that unit
         return model
 
     # ------------------------------------------------------------------ predictions
@@ -140,8 +149,76 @@ class ShiftedBetaGeo(MLEModel):
                          name="retention")
 
     def expected_alive(self, periods: Any, customers: float = 1000.0) -> pd.Series:
-        """``customers * S(t)``: projected alive counts of a cohort of that size."""
+        """Deprecated: use ``predict(periods, ...)["expected_alive"]`` (a cohort of ``customers``)."""
+        renamed("ShiftedBetaGeo.expected_alive(periods, customers=)",
+                "ShiftedBetaGeo.predict(survival_table, horizon)['expected_alive'] (cohort size: alive at "
+                "period 0)")
         return (customers * self.survival(periods)).rename("expected_alive")
+
+    def predict(self, data: Any = None, horizon: int | None = None, *, interval: float | None = None,
+                n_draws: int = 1000, random_seed: int | None = None) -> pd.DataFrame:
+        """Survival, retention and expected alive customers by period.
+
+        Parameters
+        ----------
+        data
+            A survival table (``period, alive`` or ``cohort, period, alive``): its periods are
+            predicted and its customers at period 0 (summed over cohorts) set the cohort size of
+            ``expected_alive``; or a sequence of periods (cohort size 1); or None: periods
+            ``0..horizon-1`` (default ``0..n_periods_ + 5``) for a cohort of 1.
+        horizon
+            Number of periods from period 0; overrides the periods of ``data``.
+        interval
+            If given (e.g. 0.9), add ``<quantity>_lower`` / ``<quantity>_upper`` over ``n_draws``
+            parameter draws from the MLE's asymptotic normal (log scale).
+        random_seed
+            Seed of those draws (``None``: fresh randomness).
+
+        Returns
+        -------
+        DataFrame indexed by ``period`` with ``survival, retention, expected_alive`` (retention
+        r(t) = S(t) / S(t - 1) is undefined at period 0, where it is NaN).
+        """
+        self._check_fitted()
+        periods, customers = self._prediction_periods(data, horizon)
+        level = check_interval(interval)
+        out = pd.DataFrame(index=pd.Index(periods, name="period"))
+        quantities = {"survival": lambda p: sbg.survival(p, periods),
+                      "retention": lambda p: _retention_from_zero(p, periods),
+                      "expected_alive": lambda p: customers * sbg.survival(p, periods)}
+        draws = self.param_draws(n_draws, random_seed) if level is not None else None
+        for name, fn in quantities.items():
+            point = fn(self._p())
+            out[name] = point
+            if draws is not None:
+                tail = (1.0 - level) / 2.0
+                values = np.array([fn(p) for p in draws])
+                lower, upper = np.quantile(values, [tail, 1.0 - tail], axis=0)
+                out[f"{name}_lower"] = np.minimum(lower, point)
+                out[f"{name}_upper"] = np.maximum(upper, point)
+        return out
+
+    def _prediction_periods(self, data: Any, horizon: int | None) -> tuple[np.ndarray, float]:
+        customers = 1.0
+        periods = None
+        if isinstance(data, pd.DataFrame):
+            table = validate_survival(data)
+            table_unit = data.attrs.get("unit")
+            if table_unit is not None and check_unit(table_unit) != self.unit_:
+                raise DataError(f"ShiftedBetaGeo was fitted with unit {self.unit_!r} but this survival table is "
+                                f"in unit {table_unit!r}; rebuild the table with unit={self.unit_!r}.")
+            customers = float(table.loc[table["period"] == 0, "alive"].sum())
+            periods = np.sort(table["period"].unique()).astype(np.int64)
+        elif data is not None:
+            periods = _periods(data)
+        if horizon is not None:
+            h = _periods(horizon, low=1)
+            if h.size != 1:
+                raise DataError(f"horizon must be one whole number of periods >= 1, got {horizon!r}.")
+            periods = np.arange(int(h[0]), dtype=np.int64)
+        if periods is None:
+            periods = np.arange(getattr(self, "n_periods_", 0) + 6, dtype=np.int64)
+        return periods, customers
 
     def discounted_lifetime(self, discount_rate: float) -> float:
         """Discounted expected lifetime DEL of a just-acquired customer, in payments.
@@ -157,7 +234,8 @@ class ShiftedBetaGeo(MLEModel):
             ANNUAL effective rate; converted to the model's period with
             :func:`clvkit.data.units.per_period_rate` (10% a year is 2.41% a quarter).
         """
-        d = per_period_rate(discount_rate, check_unit(self.unit))
+        self._check_fitted()
+        d = per_period_rate(discount_rate, self.unit_)
         return sbg.discounted_lifetime(self._p(), d)
 
     def discounted_residual_lifetime(self, discount_rate: float, renewals: Any = 0) -> Any:
@@ -177,7 +255,8 @@ class ShiftedBetaGeo(MLEModel):
             Renewals made so far (0 for a customer who has just paid the first period); a
             number or an array.
         """
-        d = per_period_rate(discount_rate, check_unit(self.unit))
+        self._check_fitted()
+        d = per_period_rate(discount_rate, self.unit_)
         n = np.asarray(renewals, dtype=float)
         if np.any(n < 0) or np.any(n != np.round(n)):
             raise DataError(f"renewals must be whole numbers >= 0, got {renewals!r}.")
@@ -207,6 +286,15 @@ def survival_rows(table: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     if not rows:
         raise DataError("the survival table has no customer observed beyond period 0.")
     return np.array(rows), np.array(weights)
+
+
+def _retention_from_zero(params: np.ndarray, periods: np.ndarray) -> np.ndarray:
+    """r(t) for the given periods, NaN at period 0 (where a retention rate is undefined)."""
+    out = np.full(len(periods), np.nan)
+    later = periods >= 1
+    if later.any():
+        out[later] = sbg.retention(params, periods[later])
+    return out
 
 
 def _periods(periods: Any, low: int = 0) -> np.ndarray:

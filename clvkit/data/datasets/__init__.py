@@ -143,8 +143,12 @@ def load_cdnow_summary() -> pd.DataFrame:
     >>> from clvkit.data.datasets import load_cdnow_summary
     >>> load_cdnow_summary()["frequency"].sum()
     np.int64(2457)
+    >>> load_cdnow_summary().attrs["unit"]
+    'W'
     """
-    return _cdnow_summary().copy()
+    frame = _cdnow_summary().copy()
+    frame.attrs["unit"] = "W"
+    return frame
 
 
 @functools.cache  # = lru_cache(maxsize=None)
@@ -170,8 +174,11 @@ def load_donations() -> pd.DataFrame:
         22 rows, one per distinct history, with int64 columns ``frequency`` (years with a
         donation), ``recency`` (the last such year, 0 if none), ``n_periods`` (6: the number
         of opportunities) and ``weight`` (donors with that history; they sum to 11,104).
+        ``attrs["unit"]`` is ``"Y"``: one opportunity a year.
     """
-    return _donations().copy()
+    frame = _donations().copy()
+    frame.attrs["unit"] = "Y"
+    return frame
 
 
 @functools.cache  # = lru_cache(maxsize=None)
@@ -191,7 +198,7 @@ def load_retention_example(name: str) -> pd.DataFrame:
     -------
     pandas.DataFrame
         13 rows with int64 columns ``period`` (year 0..12) and ``alive`` (customers still
-        active at the start of that year; 1,000 in year 0). The paper fits years 1..7 and
+        active at the start of that year; 1,000 in year 0); ``attrs["unit"]`` is ``"Y"``. The paper fits years 1..7 and
         projects years 8..12.
 
     Raises
@@ -204,4 +211,6 @@ def load_retention_example(name: str) -> pd.DataFrame:
         raise DataError(
             f"unknown retention example {name!r}; valid names are {list(RETENTION_EXAMPLES)}.")
     raw = _retention()
-    return pd.DataFrame({"period": raw["year"].to_numpy(), "alive": raw[key].to_numpy()})
+    frame = pd.DataFrame({"period": raw["year"].to_numpy(), "alive": raw[key].to_numpy()})
+    frame.attrs["unit"] = "Y"
+    return frame
