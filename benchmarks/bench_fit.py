@@ -259,7 +259,7 @@ def score_case(args: argparse.Namespace, tmp: Path, notes: list[str]) -> CaseRes
     def clvkit_run() -> dict[str, np.ndarray]:
         ep = m.expected_purchases(df, horizon)
         pa = m.p_alive(df)
-        value = ck.clv(m, g, df, horizon=horizon, discount_rate=ANNUAL_DISCOUNT)
+        value = ck.clv(m, df, horizon=horizon, spend=g, discount_rate=ANNUAL_DISCOUNT)
         return {"expected_purchases": ep.to_numpy(), "p_alive": pa.to_numpy(), "clv": value["clv"].to_numpy()}
 
     worker = Worker([sys.executable, str(HERE / "_peers.py")])

@@ -16,6 +16,7 @@ def simulate_beta_geo(
     holdout: float | None = None,
     resolution: float | None = None,
     random_seed: int | None = None,
+    unit: str = "W",
 ) -> pd.DataFrame:
     """Customers drawn from the BG/NBD model.
 
@@ -39,13 +40,15 @@ def simulate_beta_geo(
         to the grid, which is how summaries of dated logs behave.
     random_seed
         Seed for :func:`numpy.random.default_rng`.
+    unit
+        The time unit the parameters (and so recency and T) are in; stored in ``attrs["unit"]``.
 
     Returns
     -------
     DataFrame with ``frequency, recency, T`` (and ``frequency_holdout``, ``alive_at_T``).
     """
     return simulate_dropout_after_purchases(params, n_customers, T, holdout=holdout, resolution=resolution,
-                                            random_seed=random_seed, drop_at_start=False)
+                                            random_seed=random_seed, drop_at_start=False, unit=unit)
 
 
 def simulate_dropout_after_purchases(
@@ -57,6 +60,7 @@ def simulate_dropout_after_purchases(
     resolution: float | None,
     random_seed: int | None,
     drop_at_start: bool,
+    unit: str = "W",
 ) -> pd.DataFrame:
     """The process shared by BG/NBD and MBG/NBD: Poisson purchases at ``lambda ~ gamma(r, alpha)``
     and a drop-out chance ``p ~ beta(a, b)`` after every repeat purchase, and also right at the first
@@ -98,4 +102,5 @@ def simulate_dropout_after_purchases(
     frame["alive_at_T"] = death > T_arr
     if holdout is not None:
         frame["frequency_holdout"] = future
+    frame.attrs["unit"] = unit
     return frame

@@ -15,6 +15,7 @@ def simulate_beta_geo_beta_binom(
     *,
     holdout: int | None = None,
     random_seed: int | None = None,
+    unit: str = "Y",
 ) -> pd.DataFrame:
     """Customers drawn from the BG/BB model.
 
@@ -35,6 +36,8 @@ def simulate_beta_geo_beta_binom(
         ``frequency_holdout``.
     random_seed
         Seed for :func:`numpy.random.default_rng`.
+    unit
+        The time unit the parameters (and so recency and T) are in; stored in ``attrs["unit"]``.
 
     Returns
     -------
@@ -64,4 +67,5 @@ def simulate_beta_geo_beta_binom(
     frame["alive_at_n"] = alive_through >= n_periods
     if holdout is not None:
         frame["frequency_holdout"] = future
+    frame.attrs["unit"] = unit
     return frame

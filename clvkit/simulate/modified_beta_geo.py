@@ -16,6 +16,7 @@ def simulate_modified_beta_geo(
     holdout: float | None = None,
     resolution: float | None = None,
     random_seed: int | None = None,
+    unit: str = "W",
 ) -> pd.DataFrame:
     """Customers drawn from the MBG/NBD model.
 
@@ -27,7 +28,7 @@ def simulate_modified_beta_geo(
     ----------
     params
         ``r, alpha, a, b``.
-    n_customers, T, holdout, resolution, random_seed
+    n_customers, T, holdout, resolution, random_seed, unit
         As in :func:`clvkit.simulate.simulate_pareto_nbd`.
 
     Returns
@@ -35,4 +36,4 @@ def simulate_modified_beta_geo(
     DataFrame with ``frequency, recency, T, alive_at_T`` (and ``frequency_holdout``).
     """
     return simulate_dropout_after_purchases(params, n_customers, T, holdout=holdout, resolution=resolution,
-                                            random_seed=random_seed, drop_at_start=True)
+                                            random_seed=random_seed, drop_at_start=True, unit=unit)

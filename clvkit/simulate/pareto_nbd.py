@@ -16,6 +16,7 @@ def simulate_pareto_nbd(
     holdout: float | None = None,
     resolution: float | None = None,
     random_seed: int | None = None,
+    unit: str = "W",
 ) -> pd.DataFrame:
     """Customers drawn from the Pareto/NBD model.
 
@@ -41,6 +42,8 @@ def simulate_pareto_nbd(
         a daily grain (``1/7`` in weeks).
     random_seed
         Seed for :func:`numpy.random.default_rng`.
+    unit
+        The time unit the parameters (and so recency and T) are in; stored in ``attrs["unit"]``.
 
     Returns
     -------
@@ -65,4 +68,5 @@ def simulate_pareto_nbd(
     if holdout is not None:
         future = np.clip(np.minimum(lifetime, T_arr + holdout) - T_arr, 0.0, None)
         frame["frequency_holdout"] = rng.poisson(lam * future).astype(np.int64)
+    frame.attrs["unit"] = unit
     return frame
