@@ -33,6 +33,13 @@ class DataWarning(UserWarning):
     """Input data was usable but something about it deserves attention."""
 
 
+def plain(value: Any) -> Any:
+    """A numpy scalar as the Python number it holds, so messages read ``4``, not ``np.int64(4)``."""
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
 def fail_rows(
     frame: pd.DataFrame | pd.Series,
     bad: Any,
@@ -62,10 +69,10 @@ def fail_rows(
     first = int(np.flatnonzero(mask)[0])
     if isinstance(frame, pd.DataFrame):
         example = frame.iloc[[first]].to_dict("records")[0]
-        label = frame.index[first]
-        shown = f"index {label!r}: {example}"
+        label = plain(frame.index[first])
+        shown = f"index {label!r}: { {k: plain(v) for k, v in example.items()} }"
     else:
-        shown = f"index {frame.index[first]!r}: {frame.iloc[first]!r}"
+        shown = f"index {plain(frame.index[first])!r}: {plain(frame.iloc[first])!r}"
     message = f"column {column!r} {problem} in {n_bad} of {len(mask)} rows (first at {shown})."
     if advice:
         message += " " + advice

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from clvkit.data.units import check_unit
-from clvkit.errors import DataError, DataWarning, fail_rows
+from clvkit.errors import DataError, DataWarning, fail_rows, plain
 
 #: Columns with a meaning clvkit checks whenever they are present.
 NON_NEGATIVE = ("frequency", "recency", "T", "n_periods", "monetary_value", "weight",
@@ -275,7 +275,7 @@ def validate_summary(frame: pd.DataFrame) -> None:
         first = frame.index[dup][0]
         raise DataError(
             f"customer id (index) is duplicated in {int(dup.sum())} of {len(frame)} rows "
-            f"(first: {first!r}); a summary has one row per customer.")
+            f"(first: {plain(first)!r}); a summary has one row per customer.")
     for col in NON_NEGATIVE:
         if col not in frame.columns:
             continue

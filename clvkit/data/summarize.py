@@ -29,7 +29,7 @@ import pandas as pd
 from clvkit.data.customer_data import CustomerData
 from clvkit.data.transactions import AMOUNT, CUSTOMER, DATE, YYYYMMDD, validate_transactions
 from clvkit.data.units import DAYS_PER_UNIT, check_unit
-from clvkit.errors import DataError, DataWarning
+from clvkit.errors import DataError, DataWarning, plain
 
 __all__ = ["GRAINS", "summarize"]
 
@@ -156,7 +156,7 @@ def summarize(
     if n_in == 0:
         raise DataError(
             f"all {n_tx} transactions are after end={_show(end_tick, grain)} "
-            f"(first at index {clean.index[0]!r}); there is nothing to summarise. Check end.")
+            f"(first at index {plain(clean.index[0])!r}); there is nothing to summarise. Check end.")
     amounts = clean[AMOUNT].to_numpy(dtype=np.float64) if amount is not None else None
 
     # -------------------------------------------------------------- merge into purchases

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 from pandas.api import types as ptypes
 
-from clvkit.errors import DataError, fail_rows
+from clvkit.errors import DataError, fail_rows, plain
 
 __all__ = ["AMOUNT", "CUSTOMER", "DATE", "read_transactions", "validate_transactions"]
 
@@ -193,7 +193,7 @@ def _parse_dates(tx: pd.DataFrame, column: Hashable, date_format: str | None) ->
     if not ptypes.is_datetime64_any_dtype(parsed.dtype):
         raise DataError(
             f"column {str(column)!r} (date) mixes time-zone-aware and naive times (or several time "
-            f"zones) in its {len(parsed)} rows (first: {raw.iloc[0]!r}); convert it with "
+            f"zones) in its {len(parsed)} rows (first: {plain(raw.iloc[0])!r}); convert it with "
             "pandas.to_datetime(..., utc=True) and pass the result.")
     fail_rows(tx, parsed.isna() & raw.notna(), str(column), "cannot be parsed as a date",
               f"Pass date_format=... (used: {fmt!r}) or fix these values.")

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from clvkit.data.customer_data import CustomerData
-from clvkit.errors import DataError
+from clvkit.errors import DataError, plain
 from clvkit.evaluate.diagnostics import (
     expected_purchases_matrix,
     gini,
@@ -206,7 +206,7 @@ def plot_p_alive_history(model: EventModel, tx: pd.DataFrame, customer_id: Hasha
     ax.tick_params(axis="x", labelrotation=30)
     ax.set_xlabel("date")
     ax.set_ylabel("P(alive)")
-    ax.set_title(f"P(alive) history of customer {customer_id!r}")
+    ax.set_title(f"P(alive) history of customer {plain(customer_id)!r}")
     ax.legend(loc="lower left")
     return ax
 
