@@ -8,6 +8,7 @@ from typing import Any, Self
 import numpy as np
 import pandas as pd
 
+from clvkit._contract import Model, _plain, check_interval, register, renamed
 from clvkit.data.periods import (
     PeriodPanel,
     check_period_unit,
@@ -15,11 +16,25 @@ from clvkit.data.periods import (
     recency_state,
     recency_transitions,
 )
-from clvkit.dwyer._checks import check_amount, check_horizon, period_discount
+from clvkit.dwyer._checks import (
+    binomial_draws,
+    binomial_summary,
+    check_amount,
+    check_horizon,
+    check_n_draws,
+    check_share,
+    draw_bounds,
+    jsonable,
+    period_discount,
+    require_keys,
+    series_from_json,
+    series_to_json,
+)
 from clvkit.errors import DataError, NotFittedError
 
 
-class AlwaysAShare:
+@register("AlwaysAShare", "migration")
+class AlwaysAShare(Model):
     """Customers who split their business, go quiet and return: a Markov chain on recency.
 
     At the start of each period a customer is in recency state k = 1..K, the number of periods
@@ -29,24 +44,30 @@ class AlwaysAShare:
 
     Parameters
     ----------
-    period : {"M", "Q", "Y"}
+    unit : {"M", "Q", "Y"}
         Length of a period; annual discount rates are converted to it.
     states : int
         Number of recency states K.
     margin : float, optional
-        Margin per purchase. Default: estimated from the log as the mean spend of a customer
-        in a period with a purchase (after the acquisition period) times ``margin_rate``.
+        Margin per purchase: money, not a share (>= 0). Default: estimated from the log as the
+        mean spend of a customer in a period with a purchase (after the acquisition period)
+        times ``margin_rate``.
     margin_rate : float
-        Share of spend that is margin when the margin is estimated.
+        Share of spend that is margin (in [0, 1]) when the margin is estimated.
     cost : float
-        Marketing cost per customer per contacted period (the default of ``cost_per_period``).
+        Marketing cost (money) per customer per contacted period (the default of
+        ``cost_per_period``).
+    period : str, optional
+        Deprecated spelling of ``unit`` (FutureWarning; removed in clvkit 0.3).
 
     Attributes
     ----------
+    params_ : pandas.Series
+        ``p_1..p_K``: purchase probability by state.
     p_ : pandas.Series
-        Purchase probability by state 1..K.
+        The same probabilities indexed by state 1..K.
     margin_ : float
-        Margin per purchase.
+        Margin (money) per purchase.
     transition_matrix_ : pandas.DataFrame
         K x K one-period transition probabilities when every state is marketed to.
     transitions_ : pandas.DataFrame or None
@@ -55,6 +76,14 @@ class AlwaysAShare:
     states_ : pandas.Series or None
         Each customer's state at the end of the data (log only).
     unit_ : str
+        Period of the data (or the one stated).
+    n_obs_ : float
+        Customers in the log fitted on (0 for a model stated by hand).
+    converged_ : bool
+        Always True (the estimates are closed-form ratios).
+    data_provenance_ : dict
+        ``source`` (transaction log, period panel or stated by hand), ``customers``,
+        ``periods``, ``states`` and the counts of :func:`~clvkit.data.periods.period_panel`.
 
     Notes
     -----
@@ -68,11 +97,12 @@ class AlwaysAShare:
     flows of the period t later are discounted by ``(1 + d)^-t`` with ``d`` the per-period
     equivalent of the annual ``discount_rate``. So ``R_k = p_k M - c``. A customer who is not
     marketed to does not buy that period (the catalogue setting of Pfeifer & Carraway).
+    Standard errors of ``p_k`` are binomial, ``sqrt(p (1 - p) / opportunities)``.
 
     Examples
     --------
     >>> import clvkit as ck
-    >>> m = ck.AlwaysAShare.from_probabilities(p=[0.3, 0.2, 0.15, 0.05, 0.02], margin=40, cost=2)
+    >>> m = ck.AlwaysAShare.from_params(p=[0.3, 0.2, 0.15, 0.05, 0.02], margin=40, cost=2)
     >>> m.value(discount_rate=0.2).round(2).tolist()      # marketing to every state
     [23.61, 10.23, -0.37, -9.55, -11.76]
     >>> pol = m.policy(discount_rate=0.2)                  # stop marketing to state 5 only
@@ -80,34 +110,49 @@ class AlwaysAShare:
     ([True, True, True, True, False], [32.61, 19.83, 9.94, 1.56, 0.0])
     """
 
-    def __init__(self, period: str = "Q", states: int = 5, *, margin: float | None = None,
-                 margin_rate: float = 1.0, cost: float = 0.0) -> None:
-        self.period = period
+    def __init__(self, *, unit: str = "Q", states: int = 5, margin: float | None = None,
+                 margin_rate: float = 1.0, cost: float = 0.0, period: str | None = None) -> None:
+        if period is not None:
+            renamed("AlwaysAShare(period=)", "AlwaysAShare(unit=)")
+            if unit != "Q" and unit != period:
+                raise DataError(f"AlwaysAShare got unit={unit!r} and the deprecated period={period!r}; "
+                                "give unit= only.")
+            unit = period
+        self.unit = unit
         self.states = states
         self.margin = margin
         self.margin_rate = margin_rate
         self.cost = cost
 
-    def __repr__(self) -> str:
-        state = "fitted" if hasattr(self, "p_") else "not fitted"
-        return f"AlwaysAShare(period={self.period!r}, states={self.states!r}) [{state}]"
+    @classmethod
+    def _param_names_init(cls) -> list[str]:
+        return [name for name in super()._param_names_init() if name != "period"]
+
+    def _repr_details(self) -> str:
+        source = self.data_provenance_.get("source", "")
+        return (f"{len(self.p_)} recency states   margin {self.margin_:,.4g} per purchase   "
+                f"cost {_plain(self.cost)!r} per contacted period   {source}")
 
     # ------------------------------------------------------------------ construction
     def _check_params(self) -> tuple[str, int]:
-        unit = check_period_unit(self.period)
+        unit = check_period_unit(self.unit)
         if not isinstance(self.states, (int, np.integer)) or self.states < 1:
             raise DataError(f"states must be a whole number >= 1, got {self.states!r}.")
         check_amount("cost", self.cost, nonnegative=True)
         return unit, int(self.states)
 
-    def fit(self, data: pd.DataFrame | PeriodPanel, *, customer: Hashable = "customer_id",
-            date: Hashable = "date", amount: Hashable | None = "amount", end: Any = None) -> Self:
+    def fit(self, data: pd.DataFrame | PeriodPanel, *, weights: Any = None,
+            customer: Hashable = "customer_id", date: Hashable = "date",
+            amount: Hashable | None = "amount", end: Any = None) -> Self:
         """Estimate p_k (purchases / opportunities per state) and the margin from a log.
 
         Parameters
         ----------
         data
-            A transaction log or a :class:`~clvkit.data.periods.PeriodPanel`.
+            A transaction log or a :class:`~clvkit.data.periods.PeriodPanel` (in the model's
+            ``unit``).
+        weights
+            Not supported (every customer-period counts once); must be None.
         customer, date, amount, end
             Passed to :func:`~clvkit.data.periods.period_panel`.
 
@@ -121,62 +166,85 @@ class AlwaysAShare:
             When a state is never observed (too few periods for K states).
         """
         unit, K = self._check_params()
+        if weights is not None:
+            raise DataError("AlwaysAShare.fit takes no weights: every customer-period counts "
+                            "once; give weights=None.")
+        if isinstance(data, PeriodPanel) and data.unit != unit:
+            raise DataError(f"AlwaysAShare(unit={unit!r}) got a period panel in periods of "
+                            f"{data.unit!r}; build the model with unit={data.unit!r}.")
+        margin_arg = None if self.margin is None else check_amount("margin", self.margin,
+                                                                   nonnegative=True)
+        margin_rate = check_share("margin_rate", self.margin_rate)
         panel = period_panel(data, customer, date, amount, unit=unit, end=end)
-        if panel.purchases.shape[1] < 2:
-            raise DataError(f"too few periods: the log spans {panel.purchases.shape[1]} {unit} "
+        n_periods = panel.purchases.shape[1]
+        if n_periods < 2:
+            raise DataError(f"too few periods: the log spans {n_periods} {unit} "
                             "period; purchase probabilities need at least 2.")
         counts = recency_transitions(panel, K)
         empty = counts["opportunities"] == 0
         if empty.any():
             raise DataError(
                 f"too few periods: recency state(s) {counts.index[empty].tolist()} of {K} never occur "
-                f"in {panel.purchases.shape[1]} {unit} periods, so their purchase probability "
+                f"in {n_periods} {unit} periods, so their purchase probability "
                 f"cannot be estimated; use states <= {int(counts.index[~empty].max())} or a "
                 "shorter period.")
-        if self.margin is not None:
-            margin = check_amount("margin", self.margin)
+        if margin_arg is not None:
+            margin = margin_arg
         else:
             if amount is None and not isinstance(data, PeriodPanel):
                 raise DataError("no margin: give margin=... or an amount column to estimate it.")
-            margin = _repeat_spend(panel) * check_amount("margin_rate", self.margin_rate)
-        self._set(counts["p"].to_numpy(), margin, unit)
-        self.transitions_ = counts
-        self.states_ = recency_state(panel, K)
+            margin = _repeat_spend(panel) * margin_rate
+        source = "period panel" if isinstance(data, PeriodPanel) else "transaction log"
+        self._set(counts["p"].to_numpy(), margin, unit, counts, recency_state(panel, K),
+                  {"source": source, "customers": len(panel), "periods": n_periods, "states": K,
+                   **panel.provenance})
         return self
 
     @classmethod
-    def from_probabilities(cls, p: Sequence[float], margin: float, cost: float = 0.0,
-                           period: str = "Q") -> AlwaysAShare:
+    def from_params(cls, p: Sequence[float], margin: float, cost: float = 0.0,
+                    unit: str = "Q") -> AlwaysAShare:
         """A model stated by hand: purchase probabilities by state, margin per purchase, cost.
+
+        It carries no counts, so ``summary()`` standard errors are NaN and ``predict`` gives
+        no interval.
 
         Parameters
         ----------
         p
             ``p_1..p_K``, each in [0, 1].
         margin
-            Margin per purchase.
+            Margin per purchase: money, not a share (>= 0).
         cost
-            Marketing cost per customer per period (>= 0).
-        period
-            Period length (for the conversion of annual discount rates).
+            Marketing cost (money) per customer per period (>= 0).
+        unit
+            Period length ``"M"``, ``"Q"`` or ``"Y"`` (for the conversion of annual discount
+            rates).
+
+        Examples
+        --------
+        >>> m = AlwaysAShare.from_params(p=[0.3, 0.1], margin=40, unit="Y")
+        >>> m.params_.tolist(), m.n_obs_
+        ([0.3, 0.1], 0)
         """
         probs = np.asarray(p, dtype=float).ravel()
         if probs.size == 0:
             raise DataError("p must hold at least one purchase probability.")
-        frame = pd.Series(probs, index=pd.RangeIndex(1, probs.size + 1, name="state"))
-        bad = ~np.isfinite(probs) | (probs < 0) | (probs > 1)
-        if bad.any():
-            i = int(np.flatnonzero(bad)[0])
-            raise DataError(f"p must be probabilities in [0, 1]: {int(bad.sum())} of {probs.size} are "
-                            f"not (first: state {frame.index[i]}, p = {float(probs[i])!r}).")
-        model = cls(period=period, states=int(probs.size), margin=margin, cost=cost)
-        unit, _ = model._check_params()
-        model._set(probs, check_amount("margin", margin), unit)
-        model.transitions_ = None
-        model.states_ = None
+        _check_probabilities(probs)
+        model = cls(unit=unit, states=int(probs.size), margin=margin, cost=cost)
+        unit_, _ = model._check_params()
+        model._set(probs, check_amount("margin", margin, nonnegative=True), unit_, None, None,
+                   {"source": "stated by hand", "customers": 0, "states": int(probs.size)})
         return model
 
-    def _set(self, p: np.ndarray, margin: float, unit: str) -> None:
+    @classmethod
+    def from_probabilities(cls, p: Sequence[float], margin: float, cost: float = 0.0,
+                           period: str = "Q") -> AlwaysAShare:
+        """Deprecated: use :meth:`from_params` (``period=`` is ``unit=`` there)."""
+        renamed("AlwaysAShare.from_probabilities(..., period=)", "AlwaysAShare.from_params(..., unit=)")
+        return cls.from_params(p, margin=margin, cost=cost, unit=period)
+
+    def _set(self, p: np.ndarray, margin: float, unit: str, transitions: pd.DataFrame | None,
+             states: pd.Series | None, provenance: dict[str, Any]) -> None:
         K = len(p)
         idx = pd.RangeIndex(1, K + 1, name="state")
         self.p_ = pd.Series(p, index=idx, name="p")
@@ -184,11 +252,105 @@ class AlwaysAShare:
         self.unit_ = unit
         self.transition_matrix_ = pd.DataFrame(transition_matrix(p, np.ones(K, dtype=bool)),
                                                index=idx, columns=idx)
+        self.transitions_ = transitions
+        self.states_ = states
+        self.n_obs_ = int(provenance.get("customers", 0))
+        self.converged_ = True
+        self.data_provenance_ = jsonable(provenance)
+        self.params_ = pd.Series(np.asarray(p, dtype=float), index=[f"p_{k}" for k in range(1, K + 1)],
+                                 name="estimate")
 
     def _check_fitted(self) -> None:
-        if not hasattr(self, "p_"):
+        if not self._is_fitted():
             raise NotFittedError("AlwaysAShare is not fitted yet; call .fit(data) or use "
-                                 "AlwaysAShare.from_probabilities(...).")
+                                 "AlwaysAShare.from_params(...).")
+
+    # ------------------------------------------------------------------ summary
+    def summary(self, interval: float = 0.95, *, level: float | None = None) -> pd.DataFrame:
+        """``p_1..p_K`` with binomial standard errors and a Wald interval clipped to [0, 1].
+
+        ``std_error = sqrt(p (1 - p) / opportunities)`` from ``transitions_``; NaN for a model
+        stated by hand (no counts behind it).
+
+        Parameters
+        ----------
+        interval
+            Coverage of the interval (0.95: a 95% interval).
+        level
+            Deprecated spelling of ``interval``.
+
+        Returns
+        -------
+        DataFrame with columns ``estimate, std_error, lower, upper``, one row per state.
+        """
+        self._check_fitted()
+        if level is not None:
+            renamed("summary(level=)", "summary(interval=)")
+            interval = level
+        level_ = check_interval(interval)
+        trials = None if self.transitions_ is None else self.transitions_["opportunities"].to_numpy()
+        return binomial_summary(self.params_.to_numpy(), trials, self.params_.index, level_)
+
+    # ------------------------------------------------------------------ predictions
+    def predict(self, data: Any = None, horizon: int | None = None, *, interval: float | None = None,
+                n_draws: int = 1000, random_seed: Any = None,
+                discount_rate: float = 0.10) -> pd.DataFrame:
+        """Value by recency state, or of each customer of a log from their state at its end.
+
+        ``value`` is :meth:`value` (marketing to every state at the model's ``cost``).
+
+        Parameters
+        ----------
+        data
+            None: one row per state. A transaction log (columns ``customer_id, date``) or a
+            :class:`~clvkit.data.periods.PeriodPanel` in the model's unit: one row per customer,
+            valued from their recency state at the end of it (nothing is refitted).
+        horizon
+            Number of periods valued, or None for the infinite horizon.
+        interval
+            If given (e.g. 0.9), add ``value_lower, value_upper``: equal-tailed intervals over
+            ``n_draws`` draws of ``p_k`` (normal with the binomial standard error, clipped to
+            [0, 1]; the margin is held fixed), widened to contain the point value. A model
+            stated by hand has no known uncertainty and raises a DataError.
+        n_draws
+            Number of draws for ``interval``.
+        random_seed
+            Seed of the draws: the same seed gives the same frame; None is fresh randomness.
+        discount_rate
+            ANNUAL effective rate, converted to the model's period.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Column ``value`` (then ``value_lower, value_upper`` if asked), indexed by ``state``
+            or, for a log, by ``(customer, state)`` (``reset_index()`` gives the state as a
+            column).
+        """
+        self._check_fitted()
+        level = check_interval(interval)
+        value = self.value(discount_rate, horizon=horizon)
+        out = pd.DataFrame({"value": value})
+        if level is not None:
+            if self.transitions_ is None:
+                raise DataError("this AlwaysAShare was stated by hand (from_params), so the "
+                                "uncertainty of p_1..p_K is unknown and predict cannot give an "
+                                "interval; fit it on a log, or call predict(interval=None).")
+            x, c, h = self._inputs(discount_rate, None, horizon)
+            frame = self.summary()
+            draws = binomial_draws(frame["estimate"].to_numpy(), frame["std_error"].to_numpy(),
+                                   check_n_draws(n_draws), random_seed)
+            values = batch_state_values(draws, self.margin_, c, x, h)
+            out["value_lower"], out["value_upper"] = draw_bounds(values, value.to_numpy(), level)
+        if data is None:
+            return out
+        if isinstance(data, PeriodPanel) and data.unit != self.unit_:
+            raise DataError(f"AlwaysAShare fitted in periods of {self.unit_!r} got a period panel "
+                            f"in {data.unit!r}; rebuild the panel with unit={self.unit_!r}.")
+        states = recency_state(period_panel(data, amount=None, unit=self.unit_), len(self.p_))
+        rows = out.loc[states.to_numpy()]
+        rows.index = pd.MultiIndex.from_arrays([states.index, states.to_numpy()],
+                                               names=[states.index.name, "state"])
+        return rows
 
     # ------------------------------------------------------------------ values
     def _inputs(self, discount_rate: float, cost_per_period: float | None,
@@ -272,6 +434,82 @@ class AlwaysAShare:
                             index=self.states_.index)
 
 
+    # ------------------------------------------------------------------ persistence
+    def to_dict(self) -> dict[str, Any]:
+        """Everything needed to rebuild the model, as plain JSON types.
+
+        The constructor arguments, ``params_``, unit, margin, provenance, the counts per
+        state (``transitions``, records) and each customer's state at the end of the log
+        (``states``: ids and states as lists, so integer ids stay integers and string ids
+        strings).
+        """
+        self._check_fitted()
+        transitions = None
+        if self.transitions_ is not None:
+            transitions = [{"state": int(k), "opportunities": int(row["opportunities"]),
+                            "purchases": int(row["purchases"]), "p": float(row["p"])}
+                           for k, row in self.transitions_.iterrows()]
+        return {
+            "model": self.qualified_name,
+            "init": jsonable(self.get_params()),
+            "params": {str(k): float(v) for k, v in self.params_.items()},
+            "unit": self.unit_,
+            "margin": float(self.margin_),
+            "n_obs": int(self.n_obs_),
+            "converged": bool(self.converged_),
+            "data_provenance": jsonable(self.data_provenance_),
+            "transitions": transitions,
+            "states": None if self.states_ is None else series_to_json(self.states_),
+        }
+
+    @classmethod
+    def from_dict(cls, state: dict[str, Any]) -> Self:
+        """Rebuild a model from :meth:`to_dict` output, validating what it holds.
+
+        Raises
+        ------
+        clvkit.errors.DataError
+            Missing keys (named), probabilities outside [0, 1], a margin that is not a finite
+            number >= 0, states outside 1..K.
+        """
+        require_keys(cls.__name__, state, ("params", "unit", "margin"))
+        try:
+            model = cls(**state.get("init", {}))
+        except TypeError as exc:
+            raise DataError(f"{cls.__name__}: the model file's init is not valid ({exc}).") from None
+        unit = check_period_unit(state["unit"])
+        raw = state["params"]
+        try:
+            probs = np.asarray(list(raw.values()) if isinstance(raw, dict) else raw, dtype=float).ravel()
+        except (TypeError, ValueError):
+            raise DataError(f"{cls.__name__}: params must be numbers, got {raw!r}.") from None
+        if probs.size == 0:
+            raise DataError(f"{cls.__name__}: the model file gives no purchase probabilities.")
+        _check_probabilities(probs)
+        margin = check_amount("margin", state["margin"], nonnegative=True)
+        K = probs.size
+        transitions = None
+        if state.get("transitions") is not None:
+            transitions = pd.DataFrame(state["transitions"])
+            if list(transitions.get("state", [])) != list(range(1, K + 1)):
+                raise DataError(f"{cls.__name__}: the model file's transitions must list states "
+                                f"1..{K}.")
+            transitions = transitions.set_index(pd.RangeIndex(1, K + 1, name="state"))[
+                ["opportunities", "purchases", "p"]].astype({"opportunities": np.int64,
+                                                              "purchases": np.int64, "p": float})
+        states = None
+        if state.get("states") is not None:
+            states = series_from_json(state["states"], "state", "states").astype(np.int64)
+            bad = (states < 1) | (states > K)
+            if bad.any():
+                raise DataError(f"{cls.__name__}: customer states must be in 1..{K}; "
+                                f"{int(bad.sum())} of {len(states)} are not.")
+        model._set(probs, margin, unit, transitions, states, state.get("data_provenance", {}))
+        model.n_obs_ = int(state.get("n_obs", model.n_obs_))
+        model.converged_ = bool(state.get("converged", True))
+        return model
+
+
 # ---------------------------------------------------------------------- pure maths
 def transition_matrix(p: np.ndarray, contact: np.ndarray) -> np.ndarray:
     """One-period transition matrix on recency states 1..K (rows: from, columns: to).
@@ -343,3 +581,32 @@ def _repeat_spend(panel: PeriodPanel) -> float:
         raise DataError("no repeat purchase in the log, so no margin per purchase can be "
                         "estimated; give margin=... .")
     return float(amount[mask].mean())
+
+
+def batch_state_values(p: np.ndarray, margin: float, cost: float, x: float,
+                       horizon: int | None) -> np.ndarray:
+    """:func:`state_values` marketing to every state, for many probability vectors at once.
+
+    ``p`` has shape ``(n, K)``; returns ``(n, K)``. Same formulas (Pfeifer & Carraway 2000).
+    """
+    p = np.asarray(p, dtype=float)
+    n, K = p.shape
+    P = np.zeros((n, K, K))
+    P[:, :, 0] += p
+    nxt = np.minimum(np.arange(1, K + 1), K - 1)
+    P[:, np.arange(K), nxt] += 1.0 - p
+    R = p * margin - cost
+    if horizon is None:
+        return np.linalg.solve(np.eye(K)[None] - x * P, R[..., None])[..., 0]
+    v = np.zeros((n, K))
+    for _ in range(horizon):
+        v = R + x * np.einsum("nij,nj->ni", P, v)
+    return v
+
+
+def _check_probabilities(probs: np.ndarray) -> None:
+    bad = ~np.isfinite(probs) | (probs < 0) | (probs > 1)
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise DataError(f"p must be probabilities in [0, 1]: {int(bad.sum())} of {probs.size} are "
+                        f"not (first: state {i + 1}, p = {float(probs[i])!r}).")

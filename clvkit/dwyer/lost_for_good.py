@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import hyp2f1
 
+from clvkit._contract import Model, check_interval, register, renamed
 from clvkit.data.periods import (
     PeriodPanel,
     cohort_survival,
@@ -17,14 +18,30 @@ from clvkit.data.periods import (
     validate_survival,
 )
 from clvkit.data.units import check_unit
-from clvkit.dwyer._checks import check_amount, check_horizon, period_discount
-from clvkit.errors import DataError, NotFittedError
+from clvkit.dwyer._checks import (
+    binomial_draws,
+    binomial_summary,
+    check_amount,
+    check_horizon,
+    check_n_draws,
+    check_share,
+    draw_bounds,
+    frame_from_json,
+    frame_to_json,
+    jsonable,
+    period_discount,
+    require_keys,
+)
+from clvkit.errors import DataError
+from clvkit.models._math import shifted_beta_geo as sbg_math
 from clvkit.models.shifted_beta_geo import ShiftedBetaGeo
 
 RETENTION_KINDS = ("sbg", "constant", "empirical")
+STATUS_COLUMNS = ("cohort", "observed", "tenure", "alive")
 
 
-class LostForGood:
+@register("LostForGood", "retention")
+class LostForGood(Model):
     """Lifetime value of an acquired customer under Dwyer's lost-for-good assumption.
 
     A cohort is acquired in period 0 and pays a margin ``m`` in every period it stays; the first
@@ -40,15 +57,21 @@ class LostForGood:
         ``"empirical"``: the pooled observed rates r_t = sum alive_t / sum alive_{t-1} over
         cohorts; beyond the last observed period the last rate is held constant.
     unit : str
-        Period of the data: ``"M"``, ``"Q"`` or ``"Y"``. Annual discount rates are converted to it.
+        Period of the data: ``"M"``, ``"Q"`` or ``"Y"``. Annual discount rates are converted to
+        it. A survival table whose ``attrs["unit"]`` says otherwise is refused.
     margin : float, optional
-        Margin per customer per period. Default: estimated from the log (mean spend of an
-        alive customer per period, times ``margin_rate``); required when fitting on a table.
+        Margin per alive customer per period: money, not a share (>= 0). Default: estimated
+        from the log (mean spend of an alive customer per period, times ``margin_rate``);
+        required for values when fitting on a table.
     margin_rate : float
-        Share of spend that is margin when the margin is estimated (default 1: spend itself).
+        Share of spend that is margin (in [0, 1]) when the margin is estimated (default 1:
+        spend itself).
 
     Attributes
     ----------
+    params_ : pandas.Series
+        The retention model's parameters: ``alpha, beta`` (sbg), ``retention`` (constant) or
+        ``retention_1..retention_P`` (empirical). The margin is in ``margin_``.
     survival_table_ : pandas.DataFrame
         The ``cohort, period, alive`` counts fitted on.
     retention_ : pandas.Series
@@ -56,12 +79,20 @@ class LostForGood:
     sbg_ : ShiftedBetaGeo or None
         The fitted sBG model when ``retention="sbg"``.
     margin_ : float or None
-        Margin per alive customer per period (given or estimated).
+        Margin (money) per alive customer per period, given or estimated.
     status_ : pandas.DataFrame or None
         Per customer (log only): ``cohort, observed, tenure, alive``.
     unit_ : str
+        Period of the data fitted on.
     n_periods_ : int
         Largest period P observed.
+    n_obs_ : float
+        Customers fitted on: the cohort sizes at period 0, summed.
+    converged_ : bool
+        The sBG fit's ``converged_`` (sbg); True for the closed-form rates.
+    data_provenance_ : dict
+        ``source`` (transaction log, period panel or survival table), ``cohorts``, ``periods``,
+        ``customers`` and, for a log, the counts of :func:`~clvkit.data.periods.period_panel`.
 
     Notes
     -----
@@ -72,7 +103,8 @@ class LostForGood:
     start of the next period: that period's margin (if the customer stays) is undiscounted.
     Dwyer (1989), "Customer lifetime valuation to support marketing decision making",
     Journal of Direct Marketing 3(4). Constant retention: ``m (1 + d) / (1 + d - r)``
-    (Gupta & Lehmann 2003, with the first margin at t = 0).
+    (Gupta & Lehmann 2003, with the first margin at t = 0). Standard errors of the constant and
+    empirical rates are binomial, ``sqrt(r (1 - r) / n)`` with ``n`` the customers at risk.
 
     Examples
     --------
@@ -81,23 +113,29 @@ class LostForGood:
     >>> lfg = lfg.fit(ck.datasets.load_retention_example("regular"), periods=7)
     >>> round(lfg.value(discount_rate=0.10), 2)   # 100 * DEL
     369.49
+    >>> lfg.predict(horizon=3)["expected_alive"].round(1).tolist()   # of the 1,000 acquired
+    [1000.0, 626.7, 473.8]
+    >>> lfg.summary().round(3).loc["alpha"].tolist()   # the sBG's estimate, std_error, lower, upper
+    [0.704, 0.066, 0.587, 0.845]
     """
 
-    def __init__(self, retention: str = "sbg", unit: str = "Q", *, margin: float | None = None,
+    def __init__(self, *, retention: str = "sbg", unit: str = "Q", margin: float | None = None,
                  margin_rate: float = 1.0) -> None:
         self.retention = retention
         self.unit = unit
         self.margin = margin
         self.margin_rate = margin_rate
 
-    def __repr__(self) -> str:
-        state = "fitted" if hasattr(self, "survival_table_") else "not fitted"
-        return f"LostForGood(retention={self.retention!r}, unit={self.unit!r}) [{state}]"
+    def _repr_details(self) -> str:
+        margin = "none" if self.margin_ is None else f"{self.margin_:,.4g} per period"
+        cohorts = int(self.survival_table_["cohort"].nunique())
+        return (f"retention={self._kind()!r}   margin {margin}   periods 0..{self.n_periods_}   "
+                f"{cohorts:,} cohort(s)")
 
     # ------------------------------------------------------------------ fitting
-    def fit(self, data: pd.DataFrame | PeriodPanel, *, customer: Hashable = "customer_id",
-            date: Hashable = "date", amount: Hashable | None = "amount", end: Any = None,
-            periods: int | None = None) -> Self:
+    def fit(self, data: pd.DataFrame | PeriodPanel, *, weights: Any = None,
+            customer: Hashable = "customer_id", date: Hashable = "date",
+            amount: Hashable | None = "amount", end: Any = None, periods: int | None = None) -> Self:
         """Fit the retention model on a transaction log, a period panel or a survival table.
 
         Parameters
@@ -105,7 +143,10 @@ class LostForGood:
         data
             A transaction log (has the ``date`` column), a
             :class:`~clvkit.data.periods.PeriodPanel`, or a survival table with columns
-            ``period, alive`` or ``cohort, period, alive``.
+            ``period, alive`` or ``cohort, period, alive`` (its ``attrs["unit"]``, if any, must
+            be the model's ``unit``).
+        weights
+            Not supported (the survival counts are the weights); must be None.
         customer, date, amount, end
             Passed to :func:`~clvkit.data.periods.period_panel` for a log.
         periods
@@ -117,49 +158,180 @@ class LostForGood:
         """
         if self.retention not in RETENTION_KINDS:
             raise DataError(f"retention must be one of {list(RETENTION_KINDS)}, got {self.retention!r}.")
+        if weights is not None:
+            raise DataError("LostForGood.fit takes no weights: the alive counts of the survival "
+                            "table already weight each cohort; give weights=None.")
         unit = check_unit(self.unit)
-        self.status_ = None
+        margin_arg = None if self.margin is None else check_amount("margin", self.margin,
+                                                                   nonnegative=True)
+        margin_rate = check_share("margin_rate", self.margin_rate)
+        status = None
         margin = None
         if isinstance(data, PeriodPanel) or (isinstance(data, pd.DataFrame) and date in data.columns):
+            _check_same_unit(unit, getattr(data, "unit", None), "a period panel")
             panel = period_panel(data, customer, date, amount, unit=unit, end=end)
-            unit = panel.unit
             table = validate_survival(cohort_survival(panel), periods)
-            self.status_ = lost_for_good_status(panel)
+            status = lost_for_good_status(panel)
             if amount is not None or isinstance(data, PeriodPanel):
-                margin = _alive_spend(panel, self.status_) * check_amount("margin_rate", self.margin_rate)
+                margin = _alive_spend(panel, status) * margin_rate
+            source = "period panel" if isinstance(data, PeriodPanel) else "transaction log"
+            extra = dict(panel.provenance)
         else:
+            _check_same_unit(unit, getattr(data, "attrs", {}).get("unit"), "a survival table")
             table = validate_survival(data, periods)
-            unit = check_unit(table.attrs.get("unit", unit))
+            source, extra = "survival table", {}
+        table.attrs["unit"] = unit
+        n_periods = int(table["period"].max())
+        t = np.arange(1, n_periods + 1)
+        sbg_model = None
+        if self.retention == "sbg":
+            sbg_model = ShiftedBetaGeo(unit=unit).fit(table)
+            rates = sbg_model.retention(t).to_numpy()
+            params = sbg_model.params_.copy()
+        else:
+            at_risk, stayed = _transitions(table)
+            if self.retention == "constant":
+                rates = np.full(len(t), stayed.sum() / at_risk.sum())
+                params = pd.Series([rates[0]], index=["retention"])
+            else:
+                with np.errstate(invalid="ignore", divide="ignore"):
+                    rates = np.where(at_risk > 0, stayed / np.where(at_risk > 0, at_risk, 1.0), 0.0)
+                params = pd.Series(rates, index=[f"retention_{k}" for k in t])
+        customers = float(table.loc[table["period"] == 0, "alive"].sum())
+        # fitted state, set only once everything has been checked
+        self.status_ = status
         self.unit_ = unit
         self.survival_table_ = table
-        self.n_periods_ = int(table["period"].max())
-        self.margin_ = check_amount("margin", self.margin) if self.margin is not None else margin
-        self.sbg_ = None
-        t = np.arange(1, self.n_periods_ + 1)
-        if self.retention == "sbg":
-            self.sbg_ = ShiftedBetaGeo(unit=unit).fit(table)
-            rates = self.sbg_.retention(t).to_numpy()
-        elif self.retention == "constant":
-            at_risk, stayed = _transitions(table)
-            rates = np.full(len(t), stayed.sum() / at_risk.sum())
-        else:
-            at_risk, stayed = _transitions(table)
-            with np.errstate(invalid="ignore", divide="ignore"):
-                rates = np.where(at_risk > 0, stayed / np.where(at_risk > 0, at_risk, 1.0), 0.0)
+        self.n_periods_ = n_periods
+        self.margin_ = margin_arg if margin_arg is not None else margin
+        self.sbg_ = sbg_model
         self.retention_ = pd.Series(rates, index=pd.Index(t, name="period"), name="retention")
+        self.n_obs_ = customers
+        self.converged_ = bool(sbg_model.converged_) if sbg_model is not None else True
+        self.data_provenance_ = jsonable({
+            "source": source, "cohorts": int(table["cohort"].nunique()), "periods": n_periods,
+            "customers": customers, **extra})
+        self.params_ = params.astype(float).rename("estimate")
         return self
 
-    def _check_fitted(self) -> None:
-        if not hasattr(self, "survival_table_"):
-            raise NotFittedError("LostForGood is not fitted yet; call .fit(data) first.")
+    def _kind(self) -> str:
+        """The fitted retention kind, read from the parameters (so that it survives a reload)."""
+        names = list(self.params_.index)
+        if names == ["alpha", "beta"]:
+            return "sbg"
+        return "constant" if names == ["retention"] else "empirical"
 
     def _margin(self, margin: float | None) -> float:
         if margin is not None:
-            return check_amount("margin", margin)
+            return check_amount("margin", margin, nonnegative=True)
         if self.margin_ is None:
-            raise DataError("no margin: give margin=... (per customer per period) to LostForGood or "
-                            "to this method, or fit on a transaction log with amounts.")
+            raise DataError("no margin: give margin=... (money per customer per period) to "
+                            "LostForGood or to this method, or fit on a transaction log with amounts.")
         return float(self.margin_)
+
+    # ------------------------------------------------------------------ summary
+    def summary(self, interval: float = 0.95, *, level: float | None = None) -> pd.DataFrame:
+        """Estimates of the retention parameters with standard errors and an interval.
+
+        sbg: the fitted :class:`~clvkit.ShiftedBetaGeo`'s summary (Wald on the log scale, from
+        the observed information). constant / empirical: binomial standard errors
+        ``sqrt(r (1 - r) / n)`` with ``n`` the customers at risk (pooled, or of period t), and a
+        Wald interval on the natural scale clipped to [0, 1].
+
+        Parameters
+        ----------
+        interval
+            Coverage of the interval (0.95: a 95% interval).
+        level
+            Deprecated spelling of ``interval``.
+
+        Returns
+        -------
+        DataFrame with columns ``estimate, std_error, lower, upper``, one row per parameter.
+        """
+        self._check_fitted()
+        if level is not None:
+            renamed("summary(level=)", "summary(interval=)")
+            interval = level
+        level_ = check_interval(interval)
+        if self.sbg_ is not None:
+            return self.sbg_.summary(level_)
+        at_risk, _ = _transitions(self.survival_table_)
+        trials = at_risk.sum(keepdims=True) if self._kind() == "constant" else at_risk
+        return binomial_summary(self.params_.to_numpy(), trials, self.params_.index, level_)
+
+    # ------------------------------------------------------------------ predictions
+    def predict(self, data: Any = None, horizon: int | None = None, *, interval: float | None = None,
+                n_draws: int = 1000, random_seed: Any = None,
+                discount_rate: float = 0.10) -> pd.DataFrame:
+        """Survival, retention and expected alive customers of a cohort, period by period.
+
+        Parameters
+        ----------
+        data
+            What the cohort size comes from: None (the customers fitted on, summed over
+            cohorts), a survival table (its period-0 counts, summed) or a transaction log /
+            :class:`~clvkit.data.periods.PeriodPanel` (its customers; nothing is refitted).
+        horizon
+            Number of periods 0..horizon-1 (default: the periods fitted on plus one).
+        interval
+            If given (e.g. 0.9), add ``<q>_lower, <q>_upper`` for each quantity: equal-tailed
+            intervals over ``n_draws`` parameter draws (sbg: the sBG's asymptotic normal on the
+            log scale; constant / empirical: normal draws of the rates with their binomial
+            standard errors, clipped to [0, 1]), widened to contain the point value.
+        n_draws
+            Number of parameter draws for ``interval``.
+        random_seed
+            Seed of the draws: the same seed gives the same frame; None is fresh randomness.
+        discount_rate
+            Not used by these columns (they are undiscounted counts); accepted and checked so
+            that every Dwyer model takes the same call. Values are in :meth:`value`.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Indexed by ``period``: ``survival`` S(t), ``retention`` S(t) / S(t - 1) (NaN at 0),
+            ``expected_alive`` (cohort size times S(t)), then the bounds if asked.
+        """
+        self._check_fitted()
+        period_discount(discount_rate, self.unit_)
+        h = self.n_periods_ + 1 if horizon is None else check_horizon(horizon)
+        if h is None or h < 1:
+            raise DataError(f"horizon must be a whole number of periods >= 1, got {horizon!r}.")
+        level = check_interval(interval)
+        n = self._cohort_size(data)
+        t = np.arange(h)
+        point = _quantities(self._survival(t)[None, :], n)
+        out = {name: values[0] for name, values in point.items()}
+        if level is not None:
+            draws = _quantities(self._survival_draws(t, check_n_draws(n_draws), random_seed), n)
+            for name in list(point):
+                lower, upper = draw_bounds(draws[name], out[name], level)
+                out[f"{name}_lower"], out[f"{name}_upper"] = lower, upper
+        order = [c for name in point for c in (name, f"{name}_lower", f"{name}_upper") if c in out]
+        return pd.DataFrame({c: out[c] for c in order}, index=pd.Index(t, name="period"))
+
+    def _cohort_size(self, data: Any) -> float:
+        if data is None:
+            return float(self.n_obs_)
+        if isinstance(data, PeriodPanel) or (isinstance(data, pd.DataFrame) and "date" in data.columns):
+            _check_same_unit(self.unit_, getattr(data, "unit", None), "a period panel")
+            return float(len(period_panel(data, amount=None, unit=self.unit_)))
+        _check_same_unit(self.unit_, getattr(data, "attrs", {}).get("unit"), "a survival table")
+        table = validate_survival(data)
+        return float(table.loc[table["period"] == 0, "alive"].sum())
+
+    def _survival_draws(self, t: np.ndarray, n_draws: int, random_seed: Any) -> np.ndarray:
+        """S(t) under ``n_draws`` parameter draws, shape ``(n_draws, len(t))``."""
+        if self.sbg_ is not None:
+            draws = self.sbg_.param_draws(n_draws, random_seed)
+            return sbg_math.survival((draws[:, :1], draws[:, 1:]), t[None, :])
+        frame = self.summary()
+        rates = binomial_draws(frame["estimate"].to_numpy(), frame["std_error"].to_numpy(),
+                               n_draws, random_seed)
+        if rates.shape[1] == 1:
+            rates = np.repeat(rates, len(self.retention_), axis=1)
+        return _rate_survival(rates, t)
 
     # ------------------------------------------------------------------ survival
     def survival(self, periods: Any) -> pd.Series:
@@ -175,12 +347,7 @@ class LostForGood:
         t = np.asarray(t, dtype=np.int64)
         if self.sbg_ is not None:
             return self.sbg_.survival(t.ravel()).to_numpy().reshape(t.shape)
-        rates = self.retention_.to_numpy()
-        cum = np.concatenate([[1.0], np.cumprod(rates)])
-        P = len(rates)
-        last = rates[-1]
-        inside = np.minimum(t, P)
-        return cum[inside] * last ** np.maximum(t - P, 0)
+        return _rate_survival(self.retention_.to_numpy()[None, :], t.ravel())[0].reshape(t.shape)
 
     def _discounted_sum(self, start: np.ndarray, horizon: int | None, x: float) -> np.ndarray:
         """``sum_{t=start}^{start+H-1} S(t) x^(t-start)`` (H = infinity when ``horizon`` is None)."""
@@ -313,6 +480,130 @@ class LostForGood:
         out = status[["cohort", "tenure", "alive"]].copy()
         out["value"] = value
         return out
+
+
+    # ------------------------------------------------------------------ persistence
+    def to_dict(self) -> dict[str, Any]:
+        """Everything needed to rebuild the fitted model, as plain JSON types.
+
+        Holds the constructor arguments, ``params_``, the unit, the provenance, the survival
+        table fitted on (records), the rates, the margin, the sBG state (sbg) and each
+        customer's lost-for-good status (fitted on a log), so that :meth:`predict`,
+        :meth:`value` and :meth:`customer_values` give the same results after
+        :func:`clvkit.load`.
+        """
+        self._check_fitted()
+        table = self.survival_table_
+        status = None
+        if self.status_ is not None:
+            status = frame_to_json(self.status_[list(STATUS_COLUMNS)].astype({"cohort": str}))
+        return {
+            "model": self.qualified_name,
+            "init": jsonable(self.get_params()),
+            "params": {str(k): float(v) for k, v in self.params_.items()},
+            "unit": self.unit_,
+            "n_obs": float(self.n_obs_),
+            "converged": bool(self.converged_),
+            "data_provenance": jsonable(self.data_provenance_),
+            "n_periods": int(self.n_periods_),
+            "retention": [float(v) for v in self.retention_],
+            "survival_table": [{"cohort": str(c), "period": int(p), "alive": float(a)}
+                               for c, p, a in zip(table["cohort"], table["period"], table["alive"],
+                                                  strict=True)],
+            "margin": None if self.margin_ is None else float(self.margin_),
+            "sbg": None if self.sbg_ is None else self.sbg_.to_dict(),
+            "status": status,
+        }
+
+    @classmethod
+    def from_dict(cls, state: dict[str, Any]) -> Self:
+        """Rebuild a fitted model from :meth:`to_dict` output, validating what it holds.
+
+        Raises
+        ------
+        clvkit.errors.DataError
+            Missing keys (named), retention rates outside [0, 1], a margin that is not a finite
+            number >= 0, an invalid survival table or sBG state.
+        """
+        require_keys(cls.__name__, state, ("params", "unit", "retention", "survival_table", "margin"))
+        try:
+            model = cls(**state.get("init", {}))
+        except TypeError as exc:
+            raise DataError(f"{cls.__name__}: the model file's init is not valid ({exc}).") from None
+        unit = check_unit(state["unit"])
+        try:
+            params = pd.Series(state["params"], dtype=float).rename("estimate")
+            rates = np.asarray(state["retention"], dtype=float).ravel()
+        except (TypeError, ValueError):
+            raise DataError(f"{cls.__name__}: params and retention must be numbers, got "
+                            f"{state['params']!r} and {state['retention']!r}.") from None
+        bad = ~np.isfinite(rates) | (rates < 0) | (rates > 1)
+        if rates.size == 0 or bad.any():
+            raise DataError(f"{cls.__name__}: retention rates must be probabilities in [0, 1]: "
+                            f"{int(bad.sum())} of {rates.size} are not.")
+        table = pd.DataFrame(state["survival_table"])
+        table.attrs["unit"] = unit
+        table = validate_survival(table)
+        table.attrs["unit"] = unit
+        margin = state["margin"]
+        margin = None if margin is None else check_amount("margin", margin, nonnegative=True)
+        sbg_model = None
+        if state.get("sbg") is not None:
+            sbg_model = ShiftedBetaGeo.from_dict(state["sbg"])
+            if list(params.index) != ["alpha", "beta"]:
+                raise DataError(f"{cls.__name__}: an sBG model file must have params alpha, beta; "
+                                f"got {list(params.index)}.")
+        elif "alpha" in params.index:
+            raise DataError(f"{cls.__name__}: params alpha, beta need the sBG state ('sbg').")
+        status = None
+        if state.get("status") is not None:
+            status = frame_from_json(state["status"], STATUS_COLUMNS, "status")
+            status["cohort"] = pd.PeriodIndex(status["cohort"].to_numpy(), freq=unit)
+            status[["observed", "tenure"]] = status[["observed", "tenure"]].astype(np.int64)
+            status["alive"] = status["alive"].astype(bool)
+        n_periods = int(state.get("n_periods", int(table["period"].max())))
+        model.status_ = status
+        model.unit_ = unit
+        model.survival_table_ = table
+        model.n_periods_ = n_periods
+        model.margin_ = margin
+        model.sbg_ = sbg_model
+        model.retention_ = pd.Series(rates, index=pd.Index(np.arange(1, rates.size + 1), name="period"),
+                                     name="retention")
+        model.n_obs_ = float(state.get("n_obs", table.loc[table["period"] == 0, "alive"].sum()))
+        model.converged_ = bool(state.get("converged", True))
+        model.data_provenance_ = state.get("data_provenance", {})
+        model.params_ = params
+        return model
+
+
+def _check_same_unit(unit: str, data_unit: Any, what: str) -> None:
+    """Refuse data whose stated unit contradicts the model's (as ShiftedBetaGeo does)."""
+    if data_unit is not None and check_unit(data_unit) != check_unit(unit):
+        raise DataError(f"LostForGood(unit={unit!r}) got {what} in periods of {data_unit!r}; "
+                        f"build the model with unit={data_unit!r} or rebuild the data in {unit!r}.")
+
+
+def _rate_survival(rates: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """S(t) from per-period retention rates r_1..r_P, the last held after P.
+
+    ``S(t) = prod_{k<=min(t,P)} r_k * r_P^max(t-P, 0)``. ``rates`` has shape ``(n, P)`` (one
+    row per parameter draw); returns ``(n, len(t))``.
+    """
+    rates = np.asarray(rates, dtype=float)
+    t = np.asarray(t, dtype=np.int64)
+    P = rates.shape[1]
+    cum = np.concatenate([np.ones((rates.shape[0], 1)), np.cumprod(rates, axis=1)], axis=1)
+    return cum[:, np.minimum(t, P)] * rates[:, -1:] ** np.maximum(t - P, 0)[None, :]
+
+
+def _quantities(survival: np.ndarray, customers: float) -> dict[str, np.ndarray]:
+    """``survival, retention, expected_alive`` from S(t) rows (t = 0, 1, ...)."""
+    prev = survival[:, :-1]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ratio = np.where(prev > 0, survival[:, 1:] / np.where(prev > 0, prev, 1.0), np.nan)
+    retention = np.concatenate([np.full((survival.shape[0], 1), np.nan), ratio], axis=1)
+    return {"survival": survival, "retention": retention, "expected_alive": customers * survival}
 
 
 def _transitions(table: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:

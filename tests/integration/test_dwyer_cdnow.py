@@ -27,7 +27,7 @@ def quarters(tx):
 
 
 def test_lost_for_good_on_cdnow(tx, quarters):
-    model = dw.LostForGood("sbg", unit="Q").fit(tx)
+    model = dw.LostForGood(retention="sbg", unit="Q").fit(tx)
     # everyone was acquired in 1997Q1; alive after k quarters = bought in each of quarters 1..k
     expected = [int(quarters.iloc[:, 1:k + 1].all(axis=1).sum()) for k in range(6)]
     assert model.survival_table_["alive"].tolist() == expected
@@ -55,7 +55,7 @@ def test_lost_for_good_on_cdnow(tx, quarters):
 
 
 def test_always_a_share_on_cdnow(tx, quarters):
-    model = dw.AlwaysAShare(period="Q", states=5).fit(tx)
+    model = dw.AlwaysAShare(unit="Q", states=5).fit(tx)
     act = quarters.to_numpy()
     # independent count of opportunities and purchases by recency state
     opp, buy = np.zeros(5), np.zeros(5)
@@ -76,3 +76,17 @@ def test_always_a_share_on_cdnow(tx, quarters):
     last = act.shape[1] - 1 - np.argmax(act[:, ::-1], axis=1)
     np.testing.assert_array_equal(values["state"], np.minimum(act.shape[1] - last, 5))
     assert (values["value_policy"] >= values["value"] - 1e-9).all()
+    # predict on the same log values each customer from the same state, without refitting
+    table = model.set_params(cost=2.0).predict(tx, discount_rate=0.10)
+    np.testing.assert_allclose(table["value"], values["value"], rtol=1e-12)
+    np.testing.assert_array_equal(table.index.get_level_values("state"), values["state"])
+
+
+def test_lost_for_good_predict_on_cdnow(tx):
+    model = dw.LostForGood(retention="sbg", unit="Q").fit(tx)
+    table = model.predict(tx, horizon=8, interval=0.9, n_draws=300, random_seed=0)
+    assert table["expected_alive"].iloc[0] == 23_570 == model.n_obs_
+    np.testing.assert_allclose(table["expected_alive"], 23_570 * model.survival(range(8)))
+    assert (table["expected_alive_lower"] <= table["expected_alive"]).all()
+    assert (table["expected_alive"] <= table["expected_alive_upper"]).all()
+    assert model.data_provenance_["transactions"] == len(tx)

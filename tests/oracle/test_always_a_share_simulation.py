@@ -29,7 +29,7 @@ def simulate(start, contact, x, periods, n_paths, rng):
 
 @pytest.mark.parametrize("policy", [False, True])
 def test_infinite_horizon_values_match_simulation(policy):
-    model = dw.AlwaysAShare.from_probabilities(P, margin=MARGIN, cost=COST, period="Y")
+    model = dw.AlwaysAShare.from_params(P, margin=MARGIN, cost=COST, unit="Y")
     table = model.policy(discount_rate=0.25)
     contact = table["contact"].to_numpy() if policy else np.ones(5, dtype=bool)
     exact = table["value_policy" if policy else "value_all"].to_numpy()
@@ -44,7 +44,7 @@ def test_infinite_horizon_values_match_simulation(policy):
 
 
 def test_finite_horizon_values_match_simulation():
-    model = dw.AlwaysAShare.from_probabilities(P, margin=MARGIN, cost=COST, period="Q")
+    model = dw.AlwaysAShare.from_params(P, margin=MARGIN, cost=COST, unit="Q")
     exact = model.value(discount_rate=0.10, horizon=6).to_numpy()
     x = 1 / 1.10 ** 0.25
     rng = np.random.default_rng(11)

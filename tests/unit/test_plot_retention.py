@@ -37,14 +37,14 @@ def test_cohort_survival_plot_shows_actual_and_sbg():
     np.testing.assert_allclose(fitted.get_ydata(), 1000 * model.survival(np.arange(13)).to_numpy())
     assert ax.lines[2].get_xdata()[0] == 7.5
     # a LostForGood model with sBG retention draws the same curve
-    lfg = dw.LostForGood("sbg", unit="Y", margin=1.0).fit(counts, periods=7)
+    lfg = dw.LostForGood(retention="sbg", unit="Y", margin=1.0).fit(counts, periods=7)
     ax2 = rp.plot_cohort_survival(lfg, counts)
     np.testing.assert_allclose(ax2.lines[1].get_ydata(), fitted.get_ydata())
     ax.figure.canvas.draw()
 
 
 def test_state_value_plot_shows_policy_values():
-    model = dw.AlwaysAShare.from_probabilities([0.3, 0.2, 0.15, 0.05, 0.02], margin=40, cost=2)
+    model = dw.AlwaysAShare.from_params([0.3, 0.2, 0.15, 0.05, 0.02], margin=40, cost=2)
     ax = rp.plot_state_values(model, discount_rate=0.2)
     pol = model.policy(0.2)
     heights_all = [b.get_height() for b in ax.containers[0]]
