@@ -238,7 +238,7 @@ def test_predict_by_state_and_by_customer():
 
 
 def test_batch_values_equal_the_single_solution():
-    from clvkit.dwyer.always_a_share import batch_state_values, state_values
+    from clvkit.dwyer._markov import batch_state_values, state_values
 
     draws = np.array([P, [0.5, 0.4, 0.3, 0.2, 0.1]])
     on = np.ones(5, dtype=bool)
