@@ -14,6 +14,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
+from clvkit._contract import MODELS
 from clvkit._version import __version__
 from clvkit.batch import score
 from clvkit.data import CustomerData, datasets
@@ -34,7 +35,7 @@ from clvkit.models import BetaGeo, BetaGeoBetaBinom, GammaGamma, ModifiedBetaGeo
 from clvkit.value import clv
 
 #: submodules imported on first use: ``bayes`` needs the optional pymc stack.
-_LAZY = {"bayes": "clvkit.bayes", "plotting": "clvkit.plotting"}
+_LAZY = {"bayes": "clvkit.bayes", "plotting": "clvkit.plotting", "engines": "clvkit.engines"}
 
 
 def __getattr__(name: str) -> Any:
@@ -46,6 +47,7 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
+    "MODELS",
     "AlwaysAShare",
     "BetaGeo",
     "BetaGeoBetaBinom",

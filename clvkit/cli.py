@@ -11,8 +11,38 @@ import pandas as pd
 
 from clvkit.errors import ClvkitError
 
-MODELS = {"bgnbd": "BetaGeo", "paretonbd": "ParetoNBD", "mbgnbd": "ModifiedBetaGeo",
-          "bgbb": "BetaGeoBetaBinom", "gammagamma": "GammaGamma"}
+#: short names of the MLE models on the command line; their registry names work too.
+ALIASES = {"bgnbd": "BetaGeo", "paretonbd": "ParetoNBD", "mbgnbd": "ModifiedBetaGeo",
+           "bgbb": "BetaGeoBetaBinom", "gammagamma": "GammaGamma"}
+
+UNIT_HELP = ("time unit of recency and T: D, W, M, Q or Y. Files written by clvkit record it (Parquet "
+             "schema metadata; for CSV the sidecar <file>.clvkit.json next to it), so this is only a "
+             "fallback and must agree with the file; without either clvkit stops and asks for it")
+UNIT_WORDS = {"D": "days", "W": "weeks", "M": "months", "Q": "quarters", "Y": "years"}
+
+
+def _fittable() -> dict[str, str]:
+    """Every MLE purchase and spend model by its command-line name (alias or registry name)."""
+    import clvkit  # noqa: F401  (registers the models)
+    from clvkit._contract import MODELS
+
+    names = {n: n for n, e in MODELS.items() if e.kind in ("purchase", "spend") and "." not in n}
+    return {**{k: v for k, v in ALIASES.items() if v in names}, **{n.lower(): n for n in names}}
+
+
+def _model_name(text: str) -> str:
+    choices = _fittable()
+    if text.lower() not in choices:
+        raise argparse.ArgumentTypeError(f"unknown model {text!r}; choose from {', '.join(sorted(choices))}")
+    return choices[text.lower()]
+
+
+def _horizon(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"horizon must be a number of time units or inf, got {text!r}") from None
+    return value
 
 
 def _print_frame(title: str, frame: pd.DataFrame, floatfmt: str = "{:.4f}") -> None:
@@ -23,12 +53,13 @@ def _print_frame(title: str, frame: pd.DataFrame, floatfmt: str = "{:.4f}") -> N
 def _demo(args: argparse.Namespace) -> int:
     from clvkit.demo import run_demo
 
+    margin_rate = _margin_rate(args)
     result = run_demo(args.out, sample=args.sample, horizon=args.horizon, discount_rate=args.discount_rate,
-                      margin=args.margin, progress=not args.quiet)
+                      margin_rate=margin_rate, progress=not args.quiet)
     prov = result.data.provenance
     print(f"clvkit demo: CDNOW {'1/10 sample' if args.sample else 'full log'}, "
-          f"{len(result.data):,} customers, {prov.get('n_transactions', '?'):,} transactions "
-          f"({prov.get('merged', 0):,} merged into same-day purchases); weeks, calibration to 1997-09-30, "
+          f"{len(result.data):,} customers, {int(prov.get('n_transactions', 0)):,} transactions "
+          f"({int(prov.get('merged', 0)):,} merged into same-day purchases); weeks, calibration to 1997-09-30, "
           "holdout to 1998-06-30.")
     _print_frame("Parameters: published vs clvkit", result.parameters)
     _print_frame("Log-likelihoods", result.logliks, "{:.2f}")
@@ -37,37 +68,59 @@ def _demo(args: argparse.Namespace) -> int:
           f"{predicted:,.1f} ({100 * (predicted / actual - 1):+.1f}%)\n")
     print("Mean holdout purchases by calibration frequency:")
     print(result.holdout.to_string(float_format=lambda v: f"{v:.3f}"))
-    top = result.scores.head(args.top)[["frequency", "recency", "T", "monetary_value", "expected_purchases",
-                                        "p_alive", "expected_spend", "clv"]]
-    _print_frame(f"Top {args.top} customers by {args.horizon:g}-week CLV "
-                 f"(annual discount {args.discount_rate:.0%}, margin {args.margin:g})", top, "{:.2f}")
+    columns = [c for c in ("frequency", "recency", "T", "monetary_value", "expected_purchases", "p_alive",
+                           "expected_spend", "clv") if c in result.scores.columns]
+    top = result.scores.head(args.top)[columns]
+    horizon = "lifetime" if args.horizon == float("inf") else f"{args.horizon:g}-week"
+    _print_frame(f"Top {args.top} customers by {horizon} CLV "
+                 f"(annual discount rate {args.discount_rate:.0%}, margin rate {margin_rate:g})", top, "{:.2f}")
     if result.out_path:
         print(f"\nWrote {len(result.scores):,} customers to {result.out_path}")
     return 0
 
 
+def _margin_rate(args: argparse.Namespace) -> float:
+    """``--margin-rate``, or the deprecated ``--margin`` (same share) with a FutureWarning."""
+    from clvkit._contract import renamed
+
+    if args.margin is not None:
+        renamed("--margin", "--margin-rate (the same share of spend)", stacklevel=2)
+        if args.margin_rate is not None and args.margin_rate != args.margin:
+            raise ClvkitError("give --margin-rate only (--margin is its deprecated spelling).")
+        return args.margin
+    return 1.0 if args.margin_rate is None else args.margin_rate
+
+
 def _summarize(args: argparse.Namespace) -> int:
     from clvkit.data.summarize import summarize
-    from clvkit.tables import read_table, write_table
+    from clvkit.tables import jsonable, read_table, write_table
 
     tx = read_table(args.transactions)
-    data = summarize(tx, customer=args.customer, date=args.date, amount=args.amount, unit=args.unit,
+    data = summarize(tx, customer=args.customer, date=args.date, amount=args.amount, unit=args.unit or "W",
                      grain=args.grain, end=args.end, calibration_end=args.calibration_end,
                      date_format=args.date_format)
-    write_table(data.frame, args.out)
-    print(f"{data!r}\nprovenance: {data.provenance}\nWrote {args.out}")
+    metadata = {"kind": "customer_summary", "unit": data.unit, "grain": data.grain, "end": data.end,
+                "calibration_end": data.calibration_end, "provenance": data.provenance}
+    write_table(data.frame, args.out, metadata=metadata)
+    print(f"{data!r}\nprovenance: {jsonable(data.provenance)}\nWrote {args.out} (unit {data.unit!r} recorded "
+          "in its clvkit metadata)")
     return 0
 
 
 def _fit(args: argparse.Namespace) -> int:
-    import clvkit as ck
-    from clvkit.tables import read_table
+    from clvkit._contract import MODELS
+    from clvkit.data.customer_data import CustomerData
+    from clvkit.tables import read_summary, table_unit
 
-    cls = getattr(ck, MODELS[args.model], None)
-    if cls is None:
-        raise ClvkitError(f"model {args.model!r} is not available in this clvkit build.")
-    frame = read_table(args.summary, index_col=args.customer)
-    model = cls().fit(ck.CustomerData.from_frame(frame, unit=args.unit))
+    entry = MODELS[args.model]
+    frame = read_summary(args.summary, args.customer)
+    unit = table_unit(frame, args.unit, args.summary, required=entry.kind != "spend")
+    frame.attrs.pop("clvkit", None)
+    if entry.kind == "spend" and unit is None:
+        data: object = frame  # spend has no time unit
+    else:
+        data = CustomerData.from_frame(frame, unit=unit)
+    model = entry.cls().fit(data)
     model.save(args.out)
     print(repr(model))
     print(f"Wrote {args.out}")
@@ -77,10 +130,24 @@ def _fit(args: argparse.Namespace) -> int:
 def _score(args: argparse.Namespace) -> int:
     from clvkit.batch import score_file
 
-    result = score_file(args.model, args.summary, args.out, args.horizon, spend_model_path=args.spend_model,
-                        customer=args.customer, discount_rate=args.discount_rate, margin=args.margin,
-                        chunk_size=args.chunk_size, progress=not args.quiet)
-    print(f"Scored {len(result):,} customers; total CLV {result['clv'].sum():,.2f}. Wrote {args.out}")
+    result = score_file(args.model, args.summary, args.out, args.horizon, spend=args.spend_model,
+                        customer=args.customer, unit=args.unit, discount_rate=args.discount_rate,
+                        margin_rate=_margin_rate(args), interval=args.interval, n_draws=args.n_draws,
+                        random_seed=args.random_seed, chunk_size=args.chunk_size, progress=not args.quiet)
+    info = result.attrs["clvkit"]
+    unit = UNIT_WORDS.get(info["unit"], info["unit"])
+    over = "over the whole future" if info["horizon"] == "inf" else f"over {float(info['horizon']):g} {unit}"
+    rates = f"annual discount rate {100 * float(info['discount_rate']):g}%"
+    if "clv" in result.columns:
+        print(f"Scored {len(result):,} customers {over}; total CLV {float(result['clv'].sum()):,.2f} "
+              f"({rates}, margin rate {float(info['margin_rate']):g}). Wrote {args.out}")
+    else:
+        parts = []
+        if "expected_purchases" in result.columns:
+            parts.append(f"expected purchases {float(result['expected_purchases'].sum()):,.1f}")
+        parts.append(f"discounted purchases {float(result['discounted_purchases'].sum()):,.1f} ({rates})")
+        print(f"Scored {len(result):,} customers {over}: {', '.join(parts)}. No --spend-model given, so no "
+              f"money column (no CLV): values are in purchases. Wrote {args.out}")
     return 0
 
 
@@ -90,17 +157,31 @@ def _compare(args: argparse.Namespace) -> int:
 
     tx = read_table(args.transactions)
     report = compare(tx, customer=args.customer, date=args.date, amount=args.amount,
-                     calibration_end=args.calibration_end, end=args.end, unit=args.unit)
+                     calibration_end=args.calibration_end, end=args.end, unit=args.unit or "W",
+                     exclude_nonpositive_spend=args.exclude_nonpositive_spend)
     _print_frame("Holdout comparison", report.metrics)
+    for note in report.notes:
+        print(f"note: {note}")
     if args.out:
-        write_table(report.metrics, args.out)
+        write_table(report.metrics, args.out, metadata={"kind": "comparison_metrics", "unit": report.data.unit})
         print(f"\nWrote {args.out}")
     return 0
 
 
+DESCRIPTION = """Probabilistic customer lifetime value.
+
+Units travel with the files: `clvkit summarize` records the summary's time unit (and grain, end,
+calibration end, provenance) in the output file -- in the Parquet schema metadata, and for a CSV in a
+sidecar file `<file>.csv.clvkit.json` next to it (keep the two together when copying). `clvkit fit` and
+`clvkit score` read it back; `--unit` is then only a fallback that must agree with the file, and a file
+that records no unit needs `--unit`. `clvkit score` writes the settings it used (model file, horizon,
+unit, discount rate, margin rate, spend) into its output the same way."""
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``clvkit`` command."""
-    parser = argparse.ArgumentParser(prog="clvkit", description="Probabilistic customer lifetime value.")
+    parser = argparse.ArgumentParser(prog="clvkit", description=DESCRIPTION,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", action="version", version=_version())
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -111,53 +192,68 @@ def build_parser() -> argparse.ArgumentParser:
     _value_args(demo)
     demo.set_defaults(run=_demo)
 
-    summ = sub.add_parser("summarize", help="transaction log -> per-customer summary")
+    summ = sub.add_parser("summarize", help="transaction log -> per-customer summary (records its unit)")
     summ.add_argument("transactions")
-    summ.add_argument("--out", required=True)
-    _log_args(summ)
+    summ.add_argument("--out", required=True, help="summary file (.csv with a .clvkit.json sidecar, or .parquet)")
+    _log_args(summ, unit_help="time unit of recency and T in the summary (default W: weeks); recorded in the file")
     summ.add_argument("--grain", default="D")
     summ.add_argument("--date-format", default=None)
     summ.set_defaults(run=_summarize)
 
+    names = ", ".join(f"{k} ({v})" for k, v in ALIASES.items())
     fit = sub.add_parser("fit", help="summary -> fitted model (JSON)")
     fit.add_argument("summary")
-    fit.add_argument("--model", choices=sorted(MODELS), default="bgnbd")
-    fit.add_argument("--unit", default="W")
-    fit.add_argument("--customer", default="customer_id")
+    fit.add_argument("--model", type=_model_name, default="BetaGeo",
+                     help=f"any MLE purchase or spend model: {names}, or its class name (default bgnbd)")
+    fit.add_argument("--unit", default=None, help=UNIT_HELP + " (not needed for gammagamma)")
+    fit.add_argument("--customer", default=None,
+                     help="customer id column (default customer_id; a summary without one is numbered by row)")
     fit.add_argument("--out", required=True)
     fit.set_defaults(run=_fit)
 
-    sc = sub.add_parser("score", help="model + summary -> per-customer forecasts and CLV")
+    sc = sub.add_parser("score", help="model + summary -> per-customer forecasts (and CLV with a spend model)")
     sc.add_argument("summary")
-    sc.add_argument("--model", required=True, help="purchase model JSON")
-    sc.add_argument("--spend-model", default=None, help="Gamma-Gamma JSON")
-    sc.add_argument("--customer", default="customer_id")
-    sc.add_argument("--out", required=True)
+    sc.add_argument("--model", required=True, help="purchase model file (written by clvkit fit / model.save)")
+    sc.add_argument("--spend-model", default=None,
+                    help="spend model file (Gamma-Gamma). Without it the output has no money column: expected "
+                         "purchases, P(alive) and discounted purchases only")
+    sc.add_argument("--unit", default=None, help=UNIT_HELP + "; it must also be the model's unit")
+    sc.add_argument("--customer", default=None, help="customer id column (default customer_id)")
+    sc.add_argument("--out", required=True, help="scores (.csv with a .clvkit.json sidecar, or .parquet)")
     sc.add_argument("--chunk-size", type=int, default=250_000)
+    sc.add_argument("--interval", type=float, default=None,
+                    help="add <q>_lower/<q>_upper bounds at this coverage, e.g. 0.9")
+    sc.add_argument("--n-draws", type=int, default=1000, help="parameter draws for --interval")
+    sc.add_argument("--random-seed", type=int, default=None, help="seed of the draws (same seed, same bounds)")
     _value_args(sc)
     sc.set_defaults(run=_score)
 
     cmp_ = sub.add_parser("compare", help="Dwyer models vs event forecasts on a calibration/holdout split")
     cmp_.add_argument("transactions")
-    _log_args(cmp_)
+    _log_args(cmp_, unit_help="time unit of the event models (default W: weeks)")
+    cmp_.add_argument("--exclude-nonpositive-spend", action=argparse.BooleanOptionalAction, default=None,
+                      help="leave repeat buyers whose mean spend is <= 0 out of the Gamma-Gamma fit (default: "
+                           "leave them out with a warning that counts them; --no-exclude-nonpositive-spend: error)")
     cmp_.add_argument("--out", default=None)
     cmp_.set_defaults(run=_compare)
     return parser
 
 
-def _log_args(p: argparse.ArgumentParser) -> None:
+def _log_args(p: argparse.ArgumentParser, unit_help: str) -> None:
     p.add_argument("--customer", default="customer_id")
     p.add_argument("--date", default="date")
     p.add_argument("--amount", default="amount")
-    p.add_argument("--unit", default="W")
+    p.add_argument("--unit", default="W", help=unit_help)
     p.add_argument("--end", default=None)
     p.add_argument("--calibration-end", default=None)
 
 
 def _value_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--horizon", type=float, default=52.0, help="in the data's unit (weeks for CDNOW)")
-    p.add_argument("--discount-rate", type=float, default=0.10, help="annual effective rate")
-    p.add_argument("--margin", type=float, default=1.0)
+    p.add_argument("--horizon", type=_horizon, default=52.0,
+                   help="in the data's unit (52 = a year in weeks; 364 in days); inf = the whole future")
+    p.add_argument("--discount-rate", type=float, default=0.10, help="annual effective rate (0.10 = 10%%)")
+    p.add_argument("--margin-rate", type=float, default=None, help="share of spend that is profit (default 1.0)")
+    p.add_argument("--margin", type=float, default=None, help="deprecated spelling of --margin-rate")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
 
 

@@ -43,7 +43,7 @@ def _fit_pair(data: CustomerData) -> tuple[BetaGeo, GammaGamma]:
 
 
 def run_demo(out_path: str | os.PathLike[str] | None = "cdnow_clv.csv", *, sample: bool = False,
-             horizon: float = 52.0, discount_rate: float = 0.10, margin: float = 1.0,
+             horizon: float | None = 52.0, discount_rate: float = 0.10, margin_rate: float = 1.0,
              progress: bool = True) -> DemoResult:
     """Fit BG/NBD and Gamma-Gamma on CDNOW (weeks, daily grain, calibration to 1997-09-30,
     end 1998-06-30), check the holdout, value every customer, write the table.
@@ -54,8 +54,9 @@ def run_demo(out_path: str | os.PathLike[str] | None = "cdnow_clv.csv", *, sampl
         Where to write the per-customer table (CSV or Parquet); ``None`` writes nothing.
     sample
         Use the 2,357-customer sample instead of the full 23,570-customer log.
-    horizon, discount_rate, margin
-        CLV settings: horizon in weeks, annual effective discount rate, profit share of spend.
+    horizon, discount_rate, margin_rate
+        CLV settings: horizon in weeks (``None`` / ``inf``: the whole future), annual effective
+        discount rate, profit share of spend.
     """
     sample_data = summarize(load_cdnow(sample=True), unit="W", grain="D",
                             calibration_end=CALIBRATION_END, end=END)
@@ -77,12 +78,14 @@ def run_demo(out_path: str | os.PathLike[str] | None = "cdnow_clv.csv", *, sampl
     predictions = holdout_predictions(bg, data)
     holdout = holdout_by_frequency(predictions["frequency"], predictions["frequency_holdout"],
                                    {"BG/NBD": predictions["expected_purchases"]})
-    scores = score(bg, data, horizon, spend_model=gg, discount_rate=discount_rate, margin=margin,
+    scores = score(bg, data, horizon, spend=gg, discount_rate=discount_rate, margin_rate=margin_rate,
                    progress=progress)
+    settings = dict(scores.attrs.get("clvkit", {}))
     scores = scores.join(data.frame[["frequency", "recency", "T", "monetary_value", "frequency_holdout"]])
     scores = scores.sort_values("clv", ascending=False)
     if out_path is not None:
-        write_table(scores, out_path)
+        write_table(scores, out_path, metadata={"kind": "scores", **settings,
+                                                "data": "CDNOW sample" if sample else "CDNOW full log"})
     return DemoResult(data=data, parameters=parameters, logliks=logliks, holdout=holdout,
                       holdout_actual=float(predictions["frequency_holdout"].sum()),
                       holdout_predicted=float(predictions["expected_purchases"].sum()), scores=scores,

@@ -109,9 +109,7 @@ def bootstrap_params(model: EventModel, data: CustomerData | pd.DataFrame, n_boo
     >>> bool((out["expected_purchases_lower"] <= out["expected_purchases_upper"]).all())
     True
     """
-    if not isinstance(model, EventModel):
-        raise DataError(f"model must be a fitted purchase model, got {type(model).__name__}.")
-    model._check_fitted()
+    _check_mle_purchase_model(model, "bootstrap_params")
     name = type(model).__name__
     sim = simulator if simulator is not None else _simulator_for(name)
     if sim is None:
@@ -171,6 +169,7 @@ def predict_interval(model: EventModel, data: CustomerData | pd.DataFrame, horiz
     DataFrame indexed by customer with ``expected_purchases``, ``p_alive`` (at the fitted
     parameters) and their ``_lower`` / ``_upper`` bounds.
     """
+    _check_mle_purchase_model(model, "predict_interval")
     t = check_horizon(horizon)
     level = check_interval(interval)
     if level is None:
@@ -195,3 +194,16 @@ def predict_interval(model: EventModel, data: CustomerData | pd.DataFrame, horiz
         out[f"{name}_lower"] = lower[packed.inverse]
         out[f"{name}_upper"] = upper[packed.inverse]
     return out
+
+
+def _check_mle_purchase_model(model: Any, who: str) -> None:
+    """Bootstrap refits by maximum likelihood: only fitted MLE purchase models qualify."""
+    from clvkit._contract import is_purchase_model
+    from clvkit.value import describe
+
+    if not is_purchase_model(model) or not isinstance(model, EventModel):
+        extra = (" A Bayesian model already carries its posterior draws: use model.predict(..., interval=...)."
+                 if is_purchase_model(model) else "")
+        raise DataError(f"{who} needs a fitted maximum-likelihood purchase model (BetaGeo, ParetoNBD, "
+                        f"ModifiedBetaGeo, BetaGeoBetaBinom); got {describe(model)}.{extra}")
+    model._check_fitted()

@@ -10,6 +10,7 @@ Checked by tests/unit/test_compare.py.
 from __future__ import annotations
 
 import importlib
+import warnings
 from collections.abc import Hashable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -17,17 +18,17 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from clvkit._contract import MODELS, is_purchase_model
 from clvkit.data.customer_data import CustomerData
-from clvkit.errors import DataError
+from clvkit.errors import DataError, DataWarning
 from clvkit.evaluate.metrics import (
     brier_score,
+    fit_criteria,
     holdout_by_frequency,
     holdout_errors,
     holdout_predictions,
-    information_criteria,
 )
 from clvkit.models._base import MODEL_REGISTRY
-from clvkit.models._event import EventModel
 
 __all__ = ["DEFAULT_MODELS", "ComparisonReport", "compare"]
 
@@ -39,15 +40,27 @@ _MODULES: dict[str, str] = {"BetaGeo": "clvkit.models.beta_geo", "ParetoNBD": "c
                             "BetaGeoBetaBinom": "clvkit.models.beta_geo_beta_binom"}
 
 
+def _is_purchase_class(cls: Any) -> bool:
+    return isinstance(cls, type) and getattr(cls, "kind", None) == "purchase"
+
+
 def _model_class(name: str) -> type | None:
-    """The purchase-model class called ``name``, or None if this build lacks it."""
-    cls = getattr(importlib.import_module("clvkit.models"), name, None) or MODEL_REGISTRY.get(name)
+    """The purchase-model class called ``name`` (a registry name such as ``"bayes.BetaGeo"``), or None."""
+    if name.startswith("bayes.") and name not in MODELS:
+        try:
+            importlib.import_module("clvkit.bayes")  # registers the Bayesian models
+        except ImportError:
+            return None
+    entry = MODELS.get(name)
+    cls = entry.cls if entry is not None else None
+    if cls is None:
+        cls = getattr(importlib.import_module("clvkit.models"), name, None) or MODEL_REGISTRY.get(name)
     if cls is None and name in _MODULES:
         try:
             cls = getattr(importlib.import_module(_MODULES[name]), name, None)
         except ImportError:
             cls = None
-    return cls if isinstance(cls, type) and issubclass(cls, EventModel) else None
+    return cls if _is_purchase_class(cls) else None
 
 _METRIC_COLUMNS = ("family", "loglik", "n_params", "aic", "bic", "n_customers", "actual_total",
                    "predicted_total", "mae", "rmse", "aggregate_error_pct", "brier_p_alive")
@@ -102,7 +115,7 @@ class ComparisonReport:
 
         if self.transactions is None:
             raise DataError("tracking needs the transaction log; this report was built from a summary.")
-        events = [n for n, m in self.models.items() if isinstance(m, EventModel)]
+        events = [n for n, m in self.models.items() if is_purchase_model(m)]
         name = model or (events[0] if events else None)
         if name not in events:
             raise DataError(f"model must be one of the fitted event models {events}, got {model!r}.")
@@ -117,20 +130,22 @@ class ComparisonReport:
         return f"<ComparisonReport: {len(self.predictions):,} customers, {len(self.metrics)} models>\n{table}"
 
 
-def _resolve_models(models: Any) -> dict[str, EventModel]:
-    """Names, classes or instances of purchase models -> {name: unfitted-or-fitted instance}."""
-    def build(item: Any) -> tuple[str, EventModel]:
-        if isinstance(item, EventModel):
-            return type(item).__name__, item
-        if isinstance(item, type) and issubclass(item, EventModel):
-            return item.__name__, item()
+def _resolve_models(models: Any) -> dict[str, Any]:
+    """Names, classes or instances of purchase models (MLE or Bayesian) -> {name: instance}."""
+    def build(item: Any) -> tuple[str, Any]:
+        if is_purchase_model(item):
+            return getattr(item, "qualified_name", "") or type(item).__name__, item
+        if _is_purchase_class(item):
+            return getattr(item, "qualified_name", "") or item.__name__, item()
         if isinstance(item, str):
             cls = _model_class(item)
             if cls is not None:
                 return item, cls()
-            known = sorted(n for n, c in MODEL_REGISTRY.items() if issubclass(c, EventModel))
+            known = sorted(n for n, e in MODELS.items() if e.kind == "purchase")
             raise DataError(f"unknown purchase model {item!r}; known: {known}.")
-        raise DataError(f"models must hold model names, classes or instances; got {item!r}.")
+        from clvkit.value import describe
+
+        raise DataError(f"models must hold purchase-model names, classes or instances; got {describe(item)}.")
 
     if models is None:
         return {n: _model_class(n)() for n in DEFAULT_MODELS if _model_class(n) is not None}
@@ -139,7 +154,7 @@ def _resolve_models(models: Any) -> dict[str, EventModel]:
         for name, item in models.items():
             out[str(name)] = build(item)[1]
         return out
-    if isinstance(models, str | EventModel | type):
+    if isinstance(models, str | type) or is_purchase_model(models):
         models = [models]
     out = {}
     for item in models:
@@ -170,6 +185,7 @@ def compare(
     dwyer_period: str = "Q",
     dwyer_states: int = 5,
     max_frequency: int = 7,
+    exclude_nonpositive_spend: bool | None = None,
 ) -> ComparisonReport:
     """Fit purchase models on the calibration period and compare their holdout forecasts.
 
@@ -183,8 +199,10 @@ def compare(
     unit
         Time unit of recency, T and the forecasts (``"W"``: weeks).
     models
-        Purchase models to compare: names (``"BetaGeo"``), classes, instances, or a dict
-        ``{label: model}``. Default: those of :data:`DEFAULT_MODELS` that exist.
+        Purchase models to compare, MLE or Bayesian: names (``"BetaGeo"``, ``"bayes.BetaGeo"``),
+        classes, instances, or a dict ``{label: model}``. Default: those of
+        :data:`DEFAULT_MODELS` that exist. A Bayesian model is scored on its posterior means
+        (``model.predict``) and has no ``loglik``/``aic``/``bic`` (NaN).
     spend
         Also fit Gamma-Gamma on the calibration repeat buyers and score holdout revenue
         (``expected purchases x expected spend`` against ``frequency_holdout x
@@ -206,6 +224,12 @@ def compare(
         Recency states of the always-a-share model (fewer if calibration is shorter).
     max_frequency
         Pooled class of the by-frequency table ("7+").
+    exclude_nonpositive_spend
+        What to do with repeat buyers whose mean spend is <= 0 (free orders; the full CDNOW log
+        has one) when fitting Gamma-Gamma, which needs positive spend: ``None`` (default)
+        leaves them out of the spend fit with a :class:`~clvkit.DataWarning` that counts them
+        (``GammaGamma(exclude_nonpositive=True)``; they are still scored); ``True`` leaves
+        them out without the warning; ``False`` raises a :class:`~clvkit.DataError`.
 
     Returns
     -------
@@ -258,9 +282,18 @@ def compare(
     if use_spend:
         from clvkit.models.gamma_gamma import GammaGamma
 
-        gg = GammaGamma().fit(data)
+        if exclude_nonpositive_spend not in (None, True, False):
+            raise DataError("exclude_nonpositive_spend must be None, True or False, got "
+                            f"{exclude_nonpositive_spend!r}.")
+        gg = GammaGamma(exclude_nonpositive=exclude_nonpositive_spend is not False)
+        if exclude_nonpositive_spend:  # asked for explicitly: no need to warn
+            with warnings.catch_warnings():
+                warnings.filterwarnings("ignore", message="GammaGamma: left", category=DataWarning)
+                gg.fit(data)
+        else:
+            gg.fit(data)
         fitted["GammaGamma"] = gg
-        spend_per_purchase = gg.predict(data).to_numpy()
+        spend_per_purchase = gg.expected_spend(data).to_numpy(dtype=float)
     notes: list[str] = []
 
     def add(name: str, family: str, expected: np.ndarray, p_alive: np.ndarray | None,
@@ -294,7 +327,7 @@ def compare(
         fitted[name] = model
         pred = holdout_predictions(model, data)
         add(name, "event", pred["expected_purchases"].to_numpy(), pred["p_alive"].to_numpy(),
-            information_criteria(model))
+            fit_criteria(model))
 
     if baseline:
         T = frame["T"].to_numpy(dtype=float)
@@ -395,7 +428,7 @@ def _dwyer_predictions(tx: pd.DataFrame, data: CustomerData, period: str, states
         if n_states < states:
             notes.append(f"AlwaysAShare uses {n_states} recency states (not {states}): calibration spans only "
                          f"{n_periods} {unit} periods.")
-        share = dwyer.AlwaysAShare(period=unit, states=n_states, margin=1.0).fit(panel)
+        share = dwyer.AlwaysAShare(unit=unit, states=n_states, margin=1.0).fit(panel)
         state = share.states_.reindex(data.index).to_numpy(dtype=np.int64)
         P = share.transition_matrix_.to_numpy()
         p = share.p_.to_numpy()

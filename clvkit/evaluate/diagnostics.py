@@ -28,7 +28,7 @@ from clvkit.data.customer_data import CustomerData, as_customer_data
 from clvkit.data.transactions import CUSTOMER, DATE, validate_transactions
 from clvkit.data.units import DAYS_PER_UNIT
 from clvkit.errors import DataError
-from clvkit.models._event import EventModel, check_horizon
+from clvkit.models._event import check_horizon
 
 __all__ = [
     "expected_purchases_matrix",
@@ -43,11 +43,40 @@ __all__ = [
 _DAY = pd.Timedelta(days=1)
 
 
-def _check_model(model: Any) -> EventModel:
-    if not isinstance(model, EventModel):
-        raise DataError(f"model must be a fitted purchase model (e.g. BetaGeo), got {type(model).__name__}.")
-    model._check_fitted()
-    return model
+def _check_model(model: Any) -> Any:
+    """A fitted purchase model of any family (MLE or Bayesian), or a :class:`DataError`."""
+    from clvkit.evaluate.metrics import check_purchase_model
+
+    return check_purchase_model(model)
+
+
+#: posterior draws averaged for a Bayesian model's new-customer quantities.
+_BAYES_DRAWS = 500
+
+
+def _new_customer(model: Any, name: str, *args: Any) -> Any:
+    """``purchase_pmf(n, t)`` or ``expected_purchases_new(t)`` of a just-acquired customer.
+
+    An MLE model plugs in its estimate; a Bayesian one (``point_is_posterior_mean``) gives the
+    posterior mean over evenly thinned draws, evaluated by the maths module of its MLE twin.
+    """
+    if not getattr(model, "point_is_posterior_mean", False):
+        return getattr(model, name)(*args)
+    maths = getattr(model, "maths", None)
+    if maths is None:
+        from clvkit._contract import MODELS
+
+        twin = MODELS.get(str(getattr(model, "qualified_name", "")).split(".")[-1])
+        maths = getattr(twin.cls, "maths", None) if twin is not None else None
+    if maths is None:
+        raise DataError(f"{type(model).__name__} has no maths module for new-customer quantities ({name}).")
+    draws = model._parameter_draws(_BAYES_DRAWS, 0)
+    return np.mean([np.asarray(getattr(maths, name)(p, *args), dtype=float) for p in draws], axis=0)
+
+
+def _predicted(model: Any, cd: CustomerData, column: str, horizon: float = 1.0) -> np.ndarray:
+    """One column of ``model.predict`` (posterior means for a Bayesian model)."""
+    return model.predict(cd, horizon)[column].to_numpy(dtype=float)
 
 
 def _frequency_classes(max_frequency: int) -> list[str]:
@@ -58,7 +87,7 @@ def _frequency_classes(max_frequency: int) -> list[str]:
 
 
 # ---------------------------------------------------------------------------------- period transactions
-def period_transactions(model: EventModel, data: CustomerData | pd.DataFrame,
+def period_transactions(model: Any, data: CustomerData | pd.DataFrame,
                         max_frequency: int = 7) -> pd.DataFrame:
     """Customers by number of repeat purchases in calibration: actual vs model.
 
@@ -86,7 +115,7 @@ def period_transactions(model: EventModel, data: CustomerData | pd.DataFrame,
     counts = np.arange(k, dtype=float)
     for value in np.unique(times):
         n_here = float(w[times == value].sum())
-        pmf = np.atleast_1d(model.purchase_pmf(counts, float(value)))
+        pmf = np.atleast_1d(_new_customer(model, "purchase_pmf", counts, float(value)))
         expected[:k] += n_here * pmf
         expected[k] += n_here * max(1.0 - float(pmf.sum()), 0.0)
     return pd.DataFrame({"actual": actual, "model": expected}, index=pd.Index(labels, name="frequency"))
@@ -124,7 +153,7 @@ def _timestamp(value: Any, name: str) -> pd.Timestamp:
     return ts.tz_localize(None) if ts.tzinfo is not None else ts
 
 
-def tracking_table(model: EventModel, tx: pd.DataFrame, calibration_end: Any, end: Any = None, *,
+def tracking_table(model: Any, tx: pd.DataFrame, calibration_end: Any, end: Any = None, *,
                    customer: Hashable = "customer_id", date: Hashable = "date", grain: str | None = "D",
                    date_format: str | None = None) -> pd.DataFrame:
     """Repeat transactions of the cohort per period of calendar time: actual vs expected.
@@ -185,7 +214,8 @@ def tracking_table(model: EventModel, tx: pd.DataFrame, calibration_end: Any, en
     # T of a customer at the end of period k, measured as summarize(end=<last day of period k>) does
     last_days = (edges - _DAY).to_numpy()
     age = (last_days[None, :] - first_days[:, None]) / np.timedelta64(1, "D") / unit_days
-    value = np.asarray(model.expected_purchases_new(np.maximum(age, 0.0).ravel())).reshape(age.shape)
+    value = np.asarray(_new_customer(model, "expected_purchases_new", np.maximum(age, 0.0).ravel())).reshape(
+        age.shape)
     expected = n_first.astype(float) @ value
     table = pd.DataFrame({
         "period_end": edges,
@@ -200,7 +230,7 @@ def tracking_table(model: EventModel, tx: pd.DataFrame, calibration_end: Any, en
     return table
 
 
-def p_alive_history(model: EventModel, tx: pd.DataFrame, customer_id: Hashable, end: Any = None, *,
+def p_alive_history(model: Any, tx: pd.DataFrame, customer_id: Hashable, end: Any = None, *,
                     customer: Hashable = "customer_id", date: Hashable = "date", grain: str | None = "D",
                     date_format: str | None = None) -> pd.DataFrame:
     """One customer's P(alive) recomputed at each day from their purchases up to that day.
@@ -240,13 +270,13 @@ def p_alive_history(model: EventModel, tx: pd.DataFrame, customer_id: Hashable, 
         "recency": (pd.DatetimeIndex(last).floor("D") - first) / pd.Timedelta(days=unit_days),
         "T": (days - first) / pd.Timedelta(days=unit_days),
     }, index=pd.Index(days, name="date"))
-    frame["p_alive"] = model.p_alive(CustomerData(frame=frame, unit=model.unit_)).to_numpy()
+    frame["p_alive"] = _predicted(model, CustomerData(frame=frame, unit=model.unit_), "p_alive")
     frame["purchase"] = np.isin(days.to_numpy(), pd.DatetimeIndex(times).floor("D").to_numpy())
     return frame
 
 
 # ---------------------------------------------------------------------------------- heat maps
-def _grid(model: EventModel, T: float, max_frequency: int, n_recency: int) -> tuple[CustomerData, np.ndarray,
+def _grid(model: Any, T: float, max_frequency: int, n_recency: int) -> tuple[CustomerData, np.ndarray,
                                                                                  np.ndarray]:
     T = check_horizon(T, "T")
     if T <= 0:
@@ -276,7 +306,7 @@ def _matrix(values: np.ndarray, ok: np.ndarray, recency: np.ndarray) -> pd.DataF
                         columns=pd.Index(recency, name="recency"))
 
 
-def expected_purchases_matrix(model: EventModel, T: float, horizon: float, max_frequency: int = 20,
+def expected_purchases_matrix(model: Any, T: float, horizon: float, max_frequency: int = 20,
                               n_recency: int = 40) -> pd.DataFrame:
     """Expected purchases in the next ``horizon`` for every (frequency, recency) of a customer observed for T.
 
@@ -287,15 +317,15 @@ def expected_purchases_matrix(model: EventModel, T: float, horizon: float, max_f
     """
     model = _check_model(model)
     cd, ok, recency = _grid(model, T, max_frequency, n_recency)
-    return _matrix(model.expected_purchases(cd, check_horizon(horizon)).to_numpy(), ok, recency)
+    return _matrix(_predicted(model, cd, "expected_purchases", check_horizon(horizon)), ok, recency)
 
 
-def p_alive_matrix(model: EventModel, T: float, max_frequency: int = 20, n_recency: int = 40) -> pd.DataFrame:
+def p_alive_matrix(model: Any, T: float, max_frequency: int = 20, n_recency: int = 40) -> pd.DataFrame:
     """P(alive) for every (frequency, recency) of a customer observed for T (grid as in
     :func:`expected_purchases_matrix`)."""
     model = _check_model(model)
     cd, ok, recency = _grid(model, T, max_frequency, n_recency)
-    return _matrix(model.p_alive(cd).to_numpy(), ok, recency)
+    return _matrix(_predicted(model, cd, "p_alive"), ok, recency)
 
 
 # ---------------------------------------------------------------------------------- concentration

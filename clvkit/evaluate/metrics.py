@@ -16,10 +16,11 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from clvkit._contract import is_purchase_model
 from clvkit.data.customer_data import CustomerData, as_customer_data
 from clvkit.errors import DataError
 from clvkit.models._base import MLEModel
-from clvkit.models._event import EventModel, check_horizon
+from clvkit.models._event import check_horizon
 
 __all__ = [
     "LikelihoodRatioTest",
@@ -34,14 +35,26 @@ __all__ = [
 
 
 # ---------------------------------------------------------------------------------- predictions
-def holdout_predictions(model: EventModel, data: CustomerData | pd.DataFrame,
+def check_purchase_model(model: Any) -> Any:
+    """``model`` if it is a fitted purchase model of any family (MLE or Bayesian), else a DataError."""
+    if not is_purchase_model(model):
+        from clvkit.value import describe
+
+        raise DataError("model must be a fitted clvkit purchase model (BetaGeo, ParetoNBD, ModifiedBetaGeo, "
+                        f"BetaGeoBetaBinom or bayes.BetaGeo); got {describe(model)}.")
+    model._check_fitted()
+    return model
+
+
+def holdout_predictions(model: Any, data: CustomerData | pd.DataFrame,
                         horizon: float | None = None) -> pd.DataFrame:
     """Each customer's predicted holdout purchases and P(alive), next to what happened.
 
     Parameters
     ----------
     model
-        A fitted purchase model (``BetaGeo``, ``ParetoNBD``, ...).
+        A fitted purchase model (``BetaGeo``, ``ParetoNBD``, ..., or ``bayes.BetaGeo``, whose
+        predictions are posterior means): everything goes through ``model.predict``.
     data
         Calibration summary with the holdout column ``frequency_holdout`` (as made by
         ``clvkit.summarize(..., calibration_end=...)``).
@@ -55,8 +68,7 @@ def holdout_predictions(model: EventModel, data: CustomerData | pd.DataFrame,
     (actual), ``expected_purchases`` (predicted over the holdout, FHL 2005 eq. 10 for BG/NBD)
     and ``p_alive`` (at the end of calibration).
     """
-    if not isinstance(model, EventModel):
-        raise DataError(f"model must be a fitted purchase model (e.g. BetaGeo), got {type(model).__name__}.")
+    check_purchase_model(model)
     cd = as_customer_data(data, unit=getattr(model, "unit_", None))
     cd.require(["frequency", "frequency_holdout"], "holdout metrics")
     frame = cd.frame
@@ -68,15 +80,18 @@ def holdout_predictions(model: EventModel, data: CustomerData | pd.DataFrame,
         raise DataError("the data has no 'duration_holdout' column; pass horizon= (the holdout length "
                         "in the data's unit) or summarize with calibration_end=... and end=....")
     expected = np.empty(len(cd))
+    p_alive = np.empty(len(cd))
     for value in np.unique(durations):
         mask = durations == value
         part = cd if mask.all() else cd.with_frame(frame.loc[mask])
-        expected[mask] = model.expected_purchases(part, float(value)).to_numpy()
+        predicted = model.predict(part, float(value))
+        expected[mask] = predicted["expected_purchases"].to_numpy(dtype=float)
+        p_alive[mask] = predicted["p_alive"].to_numpy(dtype=float)
     return pd.DataFrame({
         "frequency": frame["frequency"].to_numpy(),
         "frequency_holdout": frame["frequency_holdout"].to_numpy(),
         "expected_purchases": expected,
-        "p_alive": model.p_alive(cd).to_numpy(),
+        "p_alive": p_alive,
     }, index=cd.index)
 
 
@@ -219,20 +234,28 @@ def holdout_by_frequency(frequency: Any, actual: Any, predicted: dict[str, Any] 
 
 
 # ---------------------------------------------------------------------------------- one model
-def holdout_metrics(model: EventModel, data: CustomerData | pd.DataFrame,
+def holdout_metrics(model: Any, data: CustomerData | pd.DataFrame,
                     horizon: float | None = None) -> pd.Series:
     """All holdout metrics of one fitted purchase model on one data set.
 
     Returns
     -------
-    Series: ``loglik, n_params, aic, bic`` (calibration fit), the :func:`holdout_errors`
+    Series: ``loglik, n_params, aic, bic`` (calibration fit; NaN for a Bayesian model, which
+    has no maximised likelihood), the :func:`holdout_errors`
     (``n_customers, actual_total, predicted_total, mae, rmse, aggregate_error_pct``) and
     ``brier_p_alive`` (:func:`brier_score` of P(alive) against ``frequency_holdout > 0``).
     """
     pred = holdout_predictions(model, data, horizon)
     errors = holdout_errors(pred["frequency_holdout"], pred["expected_purchases"])
     brier = brier_score(pred["p_alive"], (pred["frequency_holdout"] > 0).astype(float))
-    return pd.concat([information_criteria(model), errors, pd.Series({"brier_p_alive": brier})])
+    return pd.concat([fit_criteria(model), errors, pd.Series({"brier_p_alive": brier})])
+
+
+def fit_criteria(model: Any) -> pd.Series:
+    """:func:`information_criteria` of an MLE model; NaNs for a model without a maximised likelihood."""
+    if isinstance(model, MLEModel):
+        return information_criteria(model)
+    return pd.Series({"loglik": np.nan, "n_params": np.nan, "aic": np.nan, "bic": np.nan})
 
 
 def information_criteria(model: MLEModel) -> pd.Series:

@@ -44,7 +44,7 @@ def test_summarize_fit_score_pipeline(tmp_path, sample_log, capsys):
                  "--horizon", "52", "--chunk-size", "1000", "--quiet"]) == 0
     scored = pd.read_csv(scores, index_col=0)
     # chunked scoring equals one call of the library on the whole summary
-    direct = ck.clv(ck.load(model), ck.load(spend), ck.CustomerData.from_frame(frame, unit="W"), horizon=52)
+    direct = ck.clv(ck.load(model), ck.CustomerData.from_frame(frame, unit="W"), horizon=52, spend=ck.load(spend))
     pd.testing.assert_series_equal(scored["clv"], direct["clv"], check_names=False, check_index_type=False,
                                    rtol=1e-9)
     assert "Scored 2,357 customers" in capsys.readouterr().out

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib
 import itertools
+import warnings
 
 import matplotlib
 
@@ -213,3 +214,37 @@ def test_compare_rejects_bad_arguments(cdnow_sample_tx, cdnow_sample_data):
         compare(cdnow_sample_tx, calibration_end="1997-09-30", amount=None)
     with pytest.raises(DataError, match="already has its holdout split"):
         compare(cdnow_sample_data, calibration_end="1997-09-30")
+
+
+# ---------------------------------------------------------------------------------- full log, any purchase model
+@pytest.fixture(scope="module")
+def full_cdnow():
+    return ck.datasets.load_cdnow()
+
+
+def test_compare_on_the_full_log_leaves_the_zero_spend_repeat_buyer_out_with_a_warning(full_cdnow):
+    with pytest.warns(ck.DataWarning, match=r"left 1 of \d+ repeat buyers"):
+        rep = ck.compare(full_cdnow, calibration_end="1997-09-30", end="1998-06-30", models=["BetaGeo"],
+                         dwyer=False)
+    assert rep.models["GammaGamma"].exclude_nonpositive
+    assert np.isfinite(rep.metrics.loc["BetaGeo", "revenue_mae"])
+    assert rep.predictions["BetaGeo.expected_revenue"].notna().all()
+
+
+def test_compare_exclude_nonpositive_spend_false_keeps_the_error_and_true_keeps_quiet(full_cdnow):
+    with pytest.raises(DataError, match="monetary_value"):
+        compare(full_cdnow, calibration_end="1997-09-30", end="1998-06-30", models=["BetaGeo"], dwyer=False,
+                baseline=False, exclude_nonpositive_spend=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ck.DataWarning)
+        rep = compare(full_cdnow, calibration_end="1997-09-30", end="1998-06-30", models=["BetaGeo"], dwyer=False,
+                      baseline=False, exclude_nonpositive_spend=True)
+    assert "revenue_mae" in rep.metrics.columns
+
+
+def test_compare_takes_any_purchase_model_and_names_what_is_not_one(cdnow_sample_data):
+    rep = compare(cdnow_sample_data, models=[ck.ParetoNBD, "ModifiedBetaGeo", ck.BetaGeo(penalizer=0.0)],
+                  baseline=False, spend=False)
+    assert list(rep.metrics.index) == ["ParetoNBD", "ModifiedBetaGeo", "BetaGeo"]
+    with pytest.raises(DataError, match=r"clvkit\.models\.gamma_gamma\.GammaGamma \(a spend model\)"):
+        compare(cdnow_sample_data, models=[ck.GammaGamma()])

@@ -233,7 +233,7 @@ def test_gini_against_closed_forms():
 
 def test_clv_lorenz_plot(bg, cdnow_sample_data):
     spend = ck.GammaGamma().fit(cdnow_sample_data)
-    values = ck.clv(bg, spend, cdnow_sample_data, horizon=52.0)
+    values = ck.clv(bg, cdnow_sample_data, horizon=52.0, spend=spend)
     curve = lorenz_curve(values)
     assert curve.iloc[0].tolist() == [0.0, 0.0] and curve.iloc[-1].tolist() == pytest.approx([1.0, 1.0])
     assert np.all(np.diff(curve["share_of_value"]) >= 0)
