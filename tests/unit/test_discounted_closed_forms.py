@@ -126,7 +126,7 @@ def betaln_(a, b):
 def test_clv_of_bgbb_discounts_each_opportunity_by_the_annual_rate():
     donations = load_donations()
     model = BetaGeoBetaBinom().fit(donations)
-    out = clv(model, None, donations, horizon=5, discount_rate=0.10)
+    out = clv(model, donations, horizon=5, discount_rate=0.10)
     # independent: expected transactions at opportunity n+k are differences of E[X(n, n+k)]
     cumulative = [np.zeros(len(donations))] + [model.expected_purchases(donations, k).to_numpy() for k in range(1, 6)]
     by_period = np.diff(np.array(cumulative), axis=0)
@@ -137,7 +137,7 @@ def test_clv_of_bgbb_discounts_each_opportunity_by_the_annual_rate():
 
 def test_clv_of_pareto_nbd_uses_the_closed_form(cdnow_published_summary):
     model = ParetoNBD().fit(cdnow_published_summary)
-    out = clv(model, 10.0, cdnow_published_summary, horizon=52, discount_rate=0.10)
+    out = clv(model, cdnow_published_summary, horizon=52, spend=10.0, discount_rate=0.10)
     rows = cdnow_published_summary.frame[["frequency", "recency", "T"]].to_numpy(float)
     delta = continuous_discount_rate(0.10, "W")
     generic = EventModel._discounted_purchases_rows(model, model.params_.to_numpy(), rows, 52.0, delta)

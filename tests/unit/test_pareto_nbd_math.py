@@ -11,6 +11,7 @@ from scipy import integrate
 from scipy.optimize import approx_fprime, check_grad
 from scipy.special import gammaln
 
+import clvkit as ck
 from clvkit.models._math import pareto_nbd as pnbd
 from clvkit.models.pareto_nbd import ParetoNBD
 
@@ -79,7 +80,7 @@ def test_huge_frequency_and_long_T_are_finite_and_warning_free():
     x = np.array([0, 1, 10, 500, 2000, 10_000, 10_000, 10_000, 10_000, 9_999], dtype=float)
     T = np.array([10_000, 10_000, 10_000, 10_000, 10_000, 10_000, 10_000, 10_500, 10.0, 9_999.0])
     t_x = np.array([0, 3, 9_000, 9_990, 9_999.5, 10_000, 1.0, 10_000, 10.0, 9_998.0])
-    frame = pd.DataFrame({"frequency": x, "recency": t_x, "T": T})
+    frame = ck.CustomerData.from_frame(pd.DataFrame({"frequency": x, "recency": t_x, "T": T}), unit="W")
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         for params in PARAM_SETS:

@@ -23,9 +23,7 @@ def _s_direct(alpha, beta, t):
 
 
 def _model(alpha, beta, unit="Y"):
-    m = ShiftedBetaGeo(unit=unit)
-    m.params_ = pd.Series([alpha, beta], index=["alpha", "beta"])
-    return m
+    return ShiftedBetaGeo.from_params({"alpha": alpha, "beta": beta}, unit=unit)
 
 
 @pytest.mark.parametrize(("alpha", "beta", "d"), CASES)
