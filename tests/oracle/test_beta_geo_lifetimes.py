@@ -67,6 +67,6 @@ def test_gamma_gamma_matches_lifetimes(cdnow_published_summary):
     lt = lifetimes.GammaGammaFitter()
     lt.params_ = pd.Series(g.params_.to_numpy(), index=["p", "q", "v"])
     frame = cdnow_published_summary.frame
-    ours = g.predict(cdnow_published_summary).to_numpy()
+    ours = g.expected_spend(cdnow_published_summary).to_numpy()
     theirs = lt.conditional_expected_average_profit(frame["frequency"], frame["monetary_value"]).to_numpy()
     np.testing.assert_allclose(ours, theirs, rtol=1e-9)

@@ -75,5 +75,5 @@ def test_currency_rescaling_in_a_fit(cdnow_published_summary):
     scaled = ck.GammaGamma().fit(frame.assign(monetary_value=frame["monetary_value"] * 100))
     assert scaled.params_["gamma"] == pytest.approx(100 * base.params_["gamma"], rel=1e-5)
     assert scaled.params_["p"] == pytest.approx(base.params_["p"], rel=1e-5)
-    pd.testing.assert_series_equal(scaled.predict(frame.assign(monetary_value=frame["monetary_value"] * 100)),
-                                   100 * base.predict(frame), rtol=1e-5)
+    pd.testing.assert_series_equal(scaled.expected_spend(frame.assign(monetary_value=frame["monetary_value"] * 100)),
+                                   100 * base.expected_spend(frame), rtol=1e-5)
