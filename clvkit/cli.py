@@ -120,7 +120,11 @@ def _fit(args: argparse.Namespace) -> int:
         data: object = frame  # spend has no time unit
     else:
         data = CustomerData.from_frame(frame, unit=unit)
-    model = entry.cls().fit(data)
+    options = {}
+    if entry.kind == "spend" and "exclude_nonpositive" in entry.cls().get_params():
+        # as in compare: by default leave zero-spend repeat buyers out, with a warning that counts them
+        options["exclude_nonpositive"] = args.exclude_nonpositive_spend is not False
+    model = entry.cls(**options).fit(data)
     model.save(args.out)
     print(repr(model))
     print(f"Wrote {args.out}")
@@ -209,6 +213,9 @@ def build_parser() -> argparse.ArgumentParser:
     fit.add_argument("--customer", default=None,
                      help="customer id column (default customer_id; a summary without one is numbered by row)")
     fit.add_argument("--out", required=True)
+    fit.add_argument("--exclude-nonpositive-spend", action=argparse.BooleanOptionalAction, default=None,
+                     help="gammagamma: leave repeat buyers whose mean spend is <= 0 out of the fit (default: leave "
+                          "them out with a warning that counts them; --no-exclude-nonpositive-spend: error)")
     fit.set_defaults(run=_fit)
 
     sc = sub.add_parser("score", help="model + summary -> per-customer forecasts (and CLV with a spend model)")
