@@ -18,9 +18,8 @@ from clvkit.data.customer_data import Compressed, CustomerData, as_customer_data
 from clvkit.data.units import continuous_discount_rate
 from clvkit.errors import DataError, fail_rows
 from clvkit.models._base import MLEModel
+from clvkit.models._discount import discount_rule, singularity_scale
 
-#: Gauss-Legendre nodes on [-1, 1] used to integrate discounted purchase rates.
-GL_NODES, GL_WEIGHTS = np.polynomial.legendre.leggauss(48)
 #: at most this many (draw x row) values are held at once when building intervals.
 _CHUNK_CELLS = 2_000_000
 
@@ -94,17 +93,19 @@ class EventModel(MLEModel):
         """Expected purchases in (0, horizon], each discounted continuously at force ``delta``.
 
         ``integral_0^H exp(-delta t) dE[X(t)] = exp(-delta H) E[X(H)] + delta integral_0^H
-        exp(-delta t) E[X(t)] dt`` (integration by parts), the last integral by 48-point
-        Gauss-Legendre. Models with a closed form override this.
+        exp(-delta t) E[X(t)] dt`` (integration by parts), the integral by the composite
+        Gauss-Legendre rule of :func:`clvkit.models._discount.discount_rule` (graded mesh, truncated
+        where the rest is below 1e-13 relative), so any horizon, ``inf`` included, is accurate with
+        bounded work. Models with a closed form override this.
         """
-        end_value = self._expected_purchases_rows(params, rows, horizon)
-        if delta == 0.0 or horizon == 0.0:
-            return end_value
-        nodes = 0.5 * horizon * (GL_NODES + 1.0)
-        acc = np.zeros(len(rows))
-        for node, weight in zip(nodes, GL_WEIGHTS, strict=True):
-            acc += weight * np.exp(-delta * node) * self._expected_purchases_rows(params, rows, node)
-        return np.exp(-delta * horizon) * end_value + delta * 0.5 * horizon * acc
+        if delta == 0.0 or horizon == 0.0 or len(rows) == 0:
+            return self._expected_purchases_rows(params, rows, horizon)
+        scale = singularity_scale(self.param_names, self.time_scale_params, params, rows[:, 2])
+        end, end_weight, nodes, weights = discount_rule(horizon, delta, scale)
+        acc = end_weight * self._expected_purchases_rows(params, rows, end)
+        for node, weight in zip(nodes, weights, strict=True):
+            acc += weight * self._expected_purchases_rows(params, rows, node)
+        return acc
 
     def _point_params(self) -> np.ndarray:
         return self._p()

@@ -8,7 +8,8 @@ import numpy as np
 
 from clvkit._contract import register
 from clvkit.data.customer_data import compress
-from clvkit.models._event import GL_NODES, GL_WEIGHTS, EventModel
+from clvkit.models._discount import discounted_pair_values
+from clvkit.models._event import EventModel
 from clvkit.models._math import beta_geo as bgnbd
 from clvkit.models._math.beta_geo_kernel import split_frequency, weighted_loglik_and_grad
 
@@ -67,18 +68,12 @@ class BetaGeo(EventModel):
 
     def _discounted_purchases_rows(self, params, rows, horizon, delta):
         # E[X(t) | x, t_x, T] = bracket(x, T, t) * P(alive | x, t_x, T): the bracket does not depend on
-        # t_x, so it is evaluated once per distinct (x, T) for the end point and every quadrature node.
-        if delta == 0.0 or horizon == 0.0:
+        # t_x, so it is evaluated once per distinct (x, T) for the end point and every quadrature node
+        # of the graded rule of clvkit.models._discount (any horizon, inf included).
+        if delta == 0.0 or horizon == 0.0 or len(rows) == 0:
             return self._expected_purchases_rows(params, rows, horizon)
-        times = np.concatenate([[horizon], 0.5 * horizon * (GL_NODES + 1.0)])
-        node_weights = GL_WEIGHTS * np.exp(-delta * times[1:])
         pairs = compress(rows[:, [0, 2]], np.ones(len(rows)))
-        discounted = np.empty(len(pairs.rows))
-        step = max(1, 2_000_000 // len(times))
-        for start in range(0, len(pairs.rows), step):
-            x = pairs.rows[start:start + step, 0]
-            brackets = bgnbd.conditional_bracket(params, x[:, None], pairs.rows[start:start + step, 1][:, None],
-                                                 times[None, :])
-            discounted[start:start + step] = (np.exp(-delta * horizon) * brackets[:, 0]
-                                              + delta * 0.5 * horizon * brackets[:, 1:] @ node_weights)
+        discounted = discounted_pair_values(
+            lambda x, T, t: bgnbd.conditional_bracket(params, x, T, t), pairs.rows[:, 0], pairs.rows[:, 1],
+            horizon, delta, float(params[1]))
         return discounted[pairs.inverse] * bgnbd.p_alive(params, rows[:, 0], rows[:, 1], rows[:, 2])
