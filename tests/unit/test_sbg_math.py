@@ -145,3 +145,14 @@ def test_periods_argument_is_checked():
     counts = pd.DataFrame({"period": [0, 1, 2], "alive": [100, 60, 50]})
     with pytest.raises(DataError, match="periods must be"):
         ShiftedBetaGeo().fit(counts, periods=0)
+
+
+def test_from_params_discounts_in_the_unit_it_is_given():
+    from clvkit.data.units import per_period_rate
+
+    quarterly = ShiftedBetaGeo.from_params({"alpha": 0.7, "beta": 1.2}, unit="Q")
+    assert quarterly.unit_ == "Q" and quarterly.get_params()["unit"] == "Q"
+    expected = sbg.discounted_lifetime(np.array([0.7, 1.2]), per_period_rate(0.10, "Q"))
+    assert quarterly.discounted_lifetime(0.10) == pytest.approx(expected, rel=1e-12)
+    yearly = ShiftedBetaGeo.from_params({"alpha": 0.7, "beta": 1.2}, unit="Y")
+    assert yearly.discounted_lifetime(0.10) < quarterly.discounted_lifetime(0.10)
