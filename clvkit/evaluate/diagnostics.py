@@ -27,7 +27,7 @@ import pandas as pd
 from clvkit.data.customer_data import CustomerData, as_customer_data
 from clvkit.data.transactions import CUSTOMER, DATE, validate_transactions
 from clvkit.data.units import DAYS_PER_UNIT
-from clvkit.errors import DataError
+from clvkit.errors import DataError, plain
 from clvkit.models._event import check_horizon
 
 __all__ = [
@@ -252,12 +252,12 @@ def p_alive_history(model: Any, tx: pd.DataFrame, customer_id: Hashable, end: An
     purchases = _purchases(tx, customer, date, grain, date_format)
     mine = purchases.loc[purchases["customer"] == customer_id, "date"]
     if mine.empty:
-        raise DataError(f"customer {customer_id!r} has no transaction in column {customer!r} "
+        raise DataError(f"customer {plain(customer_id)!r} has no transaction in column {customer!r} "
                         f"(0 of {purchases['customer'].nunique()} customers match).")
     first = mine.iloc[0].floor("D")
     stop = purchases["date"].max().floor("D") if end is None else _timestamp(end, "end").floor("D")
     if stop <= first:
-        raise DataError(f"end={stop.date()} is not after customer {customer_id!r}'s first purchase "
+        raise DataError(f"end={stop.date()} is not after customer {plain(customer_id)!r}'s first purchase "
                         f"({first.date()}); there is no history to show.")
     days = pd.date_range(first + _DAY, stop, freq="D")
     times = mine[mine <= stop + _DAY - pd.Timedelta(1, "ns")].to_numpy()
@@ -340,7 +340,7 @@ def _values(values: Any) -> np.ndarray:
     bad = ~np.isfinite(v) | (v < 0)
     if bad.any():
         raise DataError(f"values are negative, NaN or infinite in {int(bad.sum())} of {len(v)} rows "
-                        f"(first: {v[bad][0]!r}); a Lorenz curve needs values >= 0.")
+                        f"(first: {plain(v[bad][0])!r}); a Lorenz curve needs values >= 0.")
     if v.sum() <= 0:
         raise DataError("all values are 0: there is no value whose concentration could be shown.")
     return v

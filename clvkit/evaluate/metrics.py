@@ -18,7 +18,7 @@ from scipy import stats
 
 from clvkit._contract import is_purchase_model
 from clvkit.data.customer_data import CustomerData, as_customer_data
-from clvkit.errors import DataError
+from clvkit.errors import DataError, plain
 from clvkit.models._base import MLEModel
 from clvkit.models._event import check_horizon
 
@@ -172,11 +172,11 @@ def brier_score(probability: Any, outcome: Any, weights: Any = None) -> float:
     bad = (p < 0) | (p > 1)
     if bad.any():
         raise DataError(f"probability is outside [0, 1] in {int(bad.sum())} of {len(p)} rows "
-                        f"(first: {p[bad][0]!r}).")
+                        f"(first: {plain(p[bad][0])!r}).")
     bad = (o != 0) & (o != 1)
     if bad.any():
         raise DataError(f"outcome must be 0 or 1 (or booleans); {int(bad.sum())} of {len(o)} rows are not "
-                        f"(first: {o[bad][0]!r}).")
+                        f"(first: {plain(o[bad][0])!r}).")
     w = np.ones_like(p) if weights is None else _vector(weights, "weights")
     return float(w @ (p - o) ** 2 / w.sum())
 
