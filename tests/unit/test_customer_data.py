@@ -76,3 +76,16 @@ def test_compressed_fit_equals_expanded_fit(cdnow_published_summary):
     np.testing.assert_allclose(a.params_, b.params_, rtol=1e-6)
     assert a.loglik_ == pytest.approx(b.loglik_, rel=1e-10)
     assert a.n_obs_ == b.n_obs_ == len(frame)
+
+
+def test_messages_show_plain_numbers_not_numpy_reprs():
+
+    frame = pd.DataFrame({"frequency": [1, -1], "recency": [1.0, 0.0], "T": [2.0, 3.0]},
+                         index=pd.Index(np.array([3, 4], dtype=np.int64), name="customer_id"))
+    with pytest.raises(ck.DataError) as err:
+        ck.CustomerData.from_frame(frame, unit="W")
+    assert "np." not in str(err.value) and "index 4" in str(err.value)
+    dup = frame.assign(frequency=[1, 1]).set_axis(pd.Index(np.array([5, 5], dtype=np.int64)))
+    with pytest.raises(ck.DataError) as err:
+        ck.CustomerData.from_frame(dup, unit="W")
+    assert "np." not in str(err.value) and "first: 5" in str(err.value)
