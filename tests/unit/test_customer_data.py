@@ -89,3 +89,27 @@ def test_messages_show_plain_numbers_not_numpy_reprs():
     with pytest.raises(ck.DataError) as err:
         ck.CustomerData.from_frame(dup, unit="W")
     assert "np." not in str(err.value) and "first: 5" in str(err.value)
+
+
+def test_the_unit_rule_for_plain_dataframes():
+    """A frame that says its unit keeps it; one that does not is taken in the model's unit, with a warning."""
+    import warnings
+
+    tx = ck.datasets.load_cdnow(sample=True)
+    weeks = ck.summarize(tx, unit="W", calibration_end="1997-09-30", end="1998-06-30")
+    days = ck.summarize(tx, unit="D", calibration_end="1997-09-30", end="1998-06-30")
+    model = ck.BetaGeo().fit(weeks)
+    assert days.frame.attrs["unit"] == "D"
+    with pytest.raises(ck.DataError, match="unit 'W' but this data is in 'D'"):
+        model.predict(days.frame, horizon=39)  # the frame alone still says "days"
+    bare = pd.DataFrame(days.frame)  # a copy that has lost its attrs
+    assert "unit" not in bare.attrs
+    with pytest.warns(ck.DataWarning, match="does not say in which unit .* taking 'W'"):
+        model.predict(bare, horizon=39)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        model.predict(weeks.frame, horizon=39)
+        model.predict(ck.CustomerData.from_frame(bare.assign(recency=bare["recency"] / 7, T=bare["T"] / 7),
+                                                 unit="W"), horizon=39)
+    with pytest.raises(ck.DataError, match="frame.attrs"):
+        ck.CustomerData(frame=days.frame.copy(), unit="W")
