@@ -32,6 +32,13 @@ from clvkit.dwyer._checks import (
     period_discount,
     require_keys,
 )
+from clvkit.dwyer._retention import (
+    alive_spend,
+    check_same_unit,
+    cohort_quantities,
+    pooled_transitions,
+    rate_survival,
+)
 from clvkit.errors import DataError
 from clvkit.models._math import shifted_beta_geo as sbg_math
 from clvkit.models.shifted_beta_geo import ShiftedBetaGeo
@@ -168,16 +175,16 @@ class LostForGood(Model):
         status = None
         margin = None
         if isinstance(data, PeriodPanel) or (isinstance(data, pd.DataFrame) and date in data.columns):
-            _check_same_unit(unit, getattr(data, "unit", None), "a period panel")
+            check_same_unit(unit, getattr(data, "unit", None), "a period panel")
             panel = period_panel(data, customer, date, amount, unit=unit, end=end)
             table = validate_survival(cohort_survival(panel), periods)
             status = lost_for_good_status(panel)
             if amount is not None or isinstance(data, PeriodPanel):
-                margin = _alive_spend(panel, status) * margin_rate
+                margin = alive_spend(panel, status) * margin_rate
             source = "period panel" if isinstance(data, PeriodPanel) else "transaction log"
             extra = dict(panel.provenance)
         else:
-            _check_same_unit(unit, getattr(data, "attrs", {}).get("unit"), "a survival table")
+            check_same_unit(unit, getattr(data, "attrs", {}).get("unit"), "a survival table")
             table = validate_survival(data, periods)
             source, extra = "survival table", {}
         table.attrs["unit"] = unit
@@ -189,7 +196,7 @@ class LostForGood(Model):
             rates = sbg_model.retention(t).to_numpy()
             params = sbg_model.params_.copy()
         else:
-            at_risk, stayed = _transitions(table)
+            at_risk, stayed = pooled_transitions(table)
             if self.retention == "constant":
                 rates = np.full(len(t), stayed.sum() / at_risk.sum())
                 params = pd.Series([rates[0]], index=["retention"])
@@ -256,7 +263,7 @@ class LostForGood(Model):
         level_ = check_interval(interval)
         if self.sbg_ is not None:
             return self.sbg_.summary(level_)
-        at_risk, _ = _transitions(self.survival_table_)
+        at_risk, _ = pooled_transitions(self.survival_table_)
         trials = at_risk.sum(keepdims=True) if self._kind() == "constant" else at_risk
         return binomial_summary(self.params_.to_numpy(), trials, self.params_.index, level_)
 
@@ -301,10 +308,10 @@ class LostForGood(Model):
         level = check_interval(interval)
         n = self._cohort_size(data)
         t = np.arange(h)
-        point = _quantities(self._survival(t)[None, :], n)
+        point = cohort_quantities(self._survival(t)[None, :], n)
         out = {name: values[0] for name, values in point.items()}
         if level is not None:
-            draws = _quantities(self._survival_draws(t, check_n_draws(n_draws), random_seed), n)
+            draws = cohort_quantities(self._survival_draws(t, check_n_draws(n_draws), random_seed), n)
             for name in list(point):
                 lower, upper = draw_bounds(draws[name], out[name], level)
                 out[f"{name}_lower"], out[f"{name}_upper"] = lower, upper
@@ -315,9 +322,9 @@ class LostForGood(Model):
         if data is None:
             return float(self.n_obs_)
         if isinstance(data, PeriodPanel) or (isinstance(data, pd.DataFrame) and "date" in data.columns):
-            _check_same_unit(self.unit_, getattr(data, "unit", None), "a period panel")
+            check_same_unit(self.unit_, getattr(data, "unit", None), "a period panel")
             return float(len(period_panel(data, amount=None, unit=self.unit_)))
-        _check_same_unit(self.unit_, getattr(data, "attrs", {}).get("unit"), "a survival table")
+        check_same_unit(self.unit_, getattr(data, "attrs", {}).get("unit"), "a survival table")
         table = validate_survival(data)
         return float(table.loc[table["period"] == 0, "alive"].sum())
 
@@ -331,7 +338,7 @@ class LostForGood(Model):
                                n_draws, random_seed)
         if rates.shape[1] == 1:
             rates = np.repeat(rates, len(self.retention_), axis=1)
-        return _rate_survival(rates, t)
+        return rate_survival(rates, t)
 
     # ------------------------------------------------------------------ survival
     def survival(self, periods: Any) -> pd.Series:
@@ -347,7 +354,7 @@ class LostForGood(Model):
         t = np.asarray(t, dtype=np.int64)
         if self.sbg_ is not None:
             return self.sbg_.survival(t.ravel()).to_numpy().reshape(t.shape)
-        return _rate_survival(self.retention_.to_numpy()[None, :], t.ravel())[0].reshape(t.shape)
+        return rate_survival(self.retention_.to_numpy()[None, :], t.ravel())[0].reshape(t.shape)
 
     def _discounted_sum(self, start: np.ndarray, horizon: int | None, x: float) -> np.ndarray:
         """``sum_{t=start}^{start+H-1} S(t) x^(t-start)`` (H = infinity when ``horizon`` is None)."""
@@ -575,55 +582,3 @@ class LostForGood(Model):
         model.data_provenance_ = state.get("data_provenance", {})
         model.params_ = params
         return model
-
-
-def _check_same_unit(unit: str, data_unit: Any, what: str) -> None:
-    """Refuse data whose stated unit contradicts the model's (as ShiftedBetaGeo does)."""
-    if data_unit is not None and check_unit(data_unit) != check_unit(unit):
-        raise DataError(f"LostForGood(unit={unit!r}) got {what} in periods of {data_unit!r}; "
-                        f"build the model with unit={data_unit!r} or rebuild the data in {unit!r}.")
-
-
-def _rate_survival(rates: np.ndarray, t: np.ndarray) -> np.ndarray:
-    """S(t) from per-period retention rates r_1..r_P, the last held after P.
-
-    ``S(t) = prod_{k<=min(t,P)} r_k * r_P^max(t-P, 0)``. ``rates`` has shape ``(n, P)`` (one
-    row per parameter draw); returns ``(n, len(t))``.
-    """
-    rates = np.asarray(rates, dtype=float)
-    t = np.asarray(t, dtype=np.int64)
-    P = rates.shape[1]
-    cum = np.concatenate([np.ones((rates.shape[0], 1)), np.cumprod(rates, axis=1)], axis=1)
-    return cum[:, np.minimum(t, P)] * rates[:, -1:] ** np.maximum(t - P, 0)[None, :]
-
-
-def _quantities(survival: np.ndarray, customers: float) -> dict[str, np.ndarray]:
-    """``survival, retention, expected_alive`` from S(t) rows (t = 0, 1, ...)."""
-    prev = survival[:, :-1]
-    with np.errstate(invalid="ignore", divide="ignore"):
-        ratio = np.where(prev > 0, survival[:, 1:] / np.where(prev > 0, prev, 1.0), np.nan)
-    retention = np.concatenate([np.full((survival.shape[0], 1), np.nan), ratio], axis=1)
-    return {"survival": survival, "retention": retention, "expected_alive": customers * survival}
-
-
-def _transitions(table: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-    """Customers at risk (alive at t - 1) and renewing (alive at t), pooled over cohorts, t = 1..P."""
-    P = int(table["period"].max())
-    at_risk = np.zeros(P)
-    stayed = np.zeros(P)
-    for _, g in table.groupby("cohort", sort=False):
-        alive = g["alive"].to_numpy(dtype=float)
-        n = len(alive) - 1
-        at_risk[:n] += alive[:-1]
-        stayed[:n] += alive[1:]
-    return at_risk, stayed
-
-
-def _alive_spend(panel: PeriodPanel, status: pd.DataFrame) -> float:
-    """Mean spend per period of alive customers: periods 0..tenure after each acquisition."""
-    amount = panel.amount.to_numpy()
-    first = panel.first_period.to_numpy()
-    tenure = status["tenure"].to_numpy()
-    cols = np.arange(amount.shape[1])[None, :]
-    mask = (cols >= first[:, None]) & (cols <= (first + tenure)[:, None])
-    return float(amount[mask].mean())
