@@ -10,6 +10,10 @@ ShiftedBetaGeo
 BetaGeo
     BG/NBD purchases, sampled on compressed weighted rows; predictions in memory-bounded chunks.
 
+Both are registered in :data:`clvkit.MODELS` (``"bayes.ShiftedBetaGeo"``, ``"bayes.BetaGeo"``)
+when this package is first imported. Save with ``model.save(path)`` (NetCDF) and read back with
+:func:`clvkit.load`, which recognises the file by its content.
+
 ParetoNBD is not offered: see ``docs/bayes.md`` for why.
 """
 
@@ -24,8 +28,18 @@ except ImportError as exc:  # pragma: no cover - exercised only without the extr
         "Install the extra with: pip install clvkit[bayes]"
     ) from exc
 
-from clvkit.bayes._base import BayesModel, load
+import os
+
+from clvkit._contract import renamed
+from clvkit.bayes import _base
+from clvkit.bayes._base import BayesModel
 from clvkit.bayes.beta_geo import BetaGeo
 from clvkit.bayes.shifted_beta_geo import ShiftedBetaGeo
 
 __all__ = ["BayesModel", "BetaGeo", "ShiftedBetaGeo", "load"]
+
+
+def load(path: str | os.PathLike[str]) -> BayesModel:
+    """Deprecated: use :func:`clvkit.load`, which reads every model file (JSON or NetCDF)."""
+    renamed("ck.bayes.load(path)", "ck.load(path)")
+    return _base.load(path)

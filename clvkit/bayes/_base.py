@@ -2,7 +2,9 @@
 
 Priors stated as data, sampling (nutpie, with PyMC's NUTS as the fallback), convergence
 diagnostics and warnings, a summary table, thinned posterior draws for predictions, and
-NetCDF save / load (never pickle).
+NetCDF save / load (never pickle). The model contract (``clvkit._contract.Model``: registry,
+``get_params`` / ``set_params``, fitted attributes, one repr) is honoured here for every
+Bayesian model.
 """
 
 from __future__ import annotations
@@ -16,7 +18,8 @@ from typing import Any, ClassVar, Self
 import numpy as np
 import pandas as pd
 
-from clvkit.errors import ConvergenceWarning, DataError, NotFittedError
+from clvkit._contract import Model, check_interval
+from clvkit.errors import ConvergenceWarning, DataError
 
 #: A prior: the name of a PyMC distribution and its keyword arguments, e.g.
 #: ``{"dist": "Normal", "mu": 0.0, "sigma": 1.5}``. Plain JSON, so it is saved with the model.
@@ -29,9 +32,11 @@ BAYES_REGISTRY: dict[str, type[BayesModel]] = {}
 R_HAT_LIMIT = 1.01
 #: at most this many (draw x row) values are held at once by chunked predictions.
 CHUNK_CELLS = 2_000_000
+#: version of the JSON state stored in the NetCDF file's ``clvkit_state`` attribute.
+FORMAT_VERSION = 2
 
 
-class BayesModel:
+class BayesModel(Model):
     """Base class of the Bayesian models: priors, sampling, diagnostics, persistence.
 
     Parameters
@@ -45,7 +50,17 @@ class BayesModel:
     Attributes
     ----------
     idata_ : arviz.InferenceData
-        Posterior draws and sampler statistics.
+        Posterior draws and sampler statistics. The model counts as fitted when it has one.
+    params_ : pandas.Series
+        Posterior means of the model's parameters (see each subclass).
+    unit_ : str
+        Time unit of the data (``BetaGeo``) or length of one period (``ShiftedBetaGeo``).
+    n_obs_ : float
+        Customers the model was fitted on.
+    converged_ : bool
+        True when no transition diverged and every ``r_hat`` of :meth:`summary` is <= 1.01.
+    data_provenance_ : dict
+        Where the data came from (as the data said), saved with the model.
     divergences_ : int
         Number of divergent transitions after tuning, over all chains.
     sampler_ : str
@@ -56,6 +71,10 @@ class BayesModel:
     default_priors: ClassVar[dict[str, PriorSpec]] = {}
     #: variables reported by :meth:`summary` and checked for convergence.
     summary_vars: ClassVar[tuple[str, ...]] = ()
+    #: variables whose posterior draws must exist and be positive (checked on load).
+    param_names: ClassVar[tuple[str, ...]] = ()
+    #: point predictions are posterior means (averages over draws), not plug-in values.
+    point_is_posterior_mean: ClassVar[bool] = True
 
     def __init__(self, *, priors: dict[str, PriorSpec] | None = None) -> None:
         self.priors = priors
@@ -64,6 +83,9 @@ class BayesModel:
         super().__init_subclass__(**kwargs)
         if cls.summary_vars:
             BAYES_REGISTRY[cls.__name__] = cls
+
+    def _is_fitted(self) -> bool:
+        return hasattr(self, "idata_")
 
     # ------------------------------------------------------------------ priors
     def _priors(self) -> dict[str, PriorSpec]:
@@ -124,10 +146,12 @@ class BayesModel:
             raise DataError(f"target_accept must be in (0, 1), got {target_accept!r}.")
 
     def _diagnose(self) -> None:
-        """Count divergences and find the worst r_hat; warn with the numbers."""
+        """Count divergences and find the worst r_hat; set ``params_`` and ``converged_``; warn."""
         stats = self.idata_.sample_stats
         self.divergences_ = int(stats["diverging"].sum()) if "diverging" in stats else 0
         table = self.summary()
+        self.params_ = table["estimate"].astype(float).rename("estimate")
+        self.converged_ = bool(self.divergences_ == 0 and (table["r_hat"] <= R_HAT_LIMIT).all())
         n_chains = int(self.idata_.posterior.sizes["chain"])
         problems = []
         if self.divergences_:
@@ -145,39 +169,61 @@ class BayesModel:
                           ConvergenceWarning, stacklevel=3)
 
     # ------------------------------------------------------------------ results
-    def _check_fitted(self) -> None:
-        if not hasattr(self, "idata_"):
-            raise NotFittedError(f"{type(self).__name__} is not fitted yet; call .fit(data) first.")
+    def _summary_arrays(self) -> list[tuple[str, Any]]:
+        """``(name, DataArray of draws)`` of the summary's parameters, in order (subclasses may derive some)."""
+        post = self.idata_.posterior
+        return [(v, post[v]) for v in self.summary_vars if v in post]
 
-    def summary(self, interval: float = 0.94) -> pd.DataFrame:
-        """Posterior mean, sd, equal-tailed interval, r_hat, bulk and tail ESS per parameter.
+    def _posterior_params(self) -> pd.Series:
+        """``params_``: the posterior means of every row of :meth:`summary`, in its order."""
+        return self.summary()["estimate"].astype(float).rename("estimate")
+
+    def _repr_details(self) -> str:
+        post = self.idata_.posterior
+        return (f"{post.sizes['chain']} chains x {post.sizes['draw']} draws ({self.sampler_}), "
+                f"{self.divergences_} divergences")
+
+    def summary(self, interval: float = 0.95) -> pd.DataFrame:
+        """Posterior mean and sd, equal-tailed interval, r_hat, bulk and tail ESS per parameter.
+
+        Parameters
+        ----------
+        interval
+            Coverage of the equal-tailed credible interval (0.95: from the 2.5% to the 97.5%
+            posterior quantile).
 
         Returns
         -------
-        DataFrame indexed by parameter (``alpha[cohort]`` for per-cohort ones) with columns
-        ``mean, sd, lower, upper, r_hat, ess_bulk, ess_tail, divergences``; ``divergences``
-        is the number of divergent transitions of the whole run (the same on every row).
+        DataFrame indexed by parameter (``alpha[cohort]`` for per-cohort ones; the same index as
+        ``params_``) with columns
+        ``estimate, std_error, lower, upper, r_hat, ess_bulk, ess_tail, divergences``:
+        ``estimate`` is the posterior mean, ``std_error`` the posterior standard deviation;
+        ``divergences`` is the number of divergent transitions of the whole run (the same on
+        every row).
         """
         import arviz as az
 
         self._check_fitted()
-        level = _level(interval)
-        post = self.idata_.posterior
-        names = [v for v in self.summary_vars if v in post]
-        rhat = az.rhat(post[names])
-        ess_bulk = az.ess(post[names], method="bulk")
-        ess_tail = az.ess(post[names], method="tail")
+        level = check_interval(interval)
+        import xarray as xr
+
+        items = self._summary_arrays()
+        arrays = xr.Dataset({f"v{i}": array for i, (_, array) in enumerate(items)})
+        rhat = az.rhat(arrays)
+        ess_bulk = az.ess(arrays, method="bulk")
+        ess_tail = az.ess(arrays, method="tail")
         rows: dict[str, dict[str, float]] = {}
-        for var in names:
-            values = post[var].stack(sample=("chain", "draw")).transpose("sample", ...)
+        for i, (name, array) in enumerate(items):
+            var = f"v{i}"
+            values = array.stack(sample=("chain", "draw")).transpose("sample", ...)
             flat = values.to_numpy().reshape(values.shape[0], -1)
-            labels = _labels(var, post[var])
+            labels = _labels(name, array)
             r = np.atleast_1d(rhat[var].to_numpy()).ravel()
             eb = np.atleast_1d(ess_bulk[var].to_numpy()).ravel()
             et = np.atleast_1d(ess_tail[var].to_numpy()).ravel()
             lo, hi = np.quantile(flat, [(1 - level) / 2, (1 + level) / 2], axis=0)
             for j, label in enumerate(labels):
-                rows[label] = {"mean": flat[:, j].mean(), "sd": flat[:, j].std(ddof=1),
+                rows[label] = {"estimate": flat[:, j].mean(), "std_error": flat[:, j].std(ddof=1),
                                "lower": lo[j], "upper": hi[j], "r_hat": r[j],
                                "ess_bulk": eb[j], "ess_tail": et[j]}
         table = pd.DataFrame.from_dict(rows, orient="index")
@@ -188,17 +234,14 @@ class BayesModel:
         """Posterior draws of ``var``, chains stacked, thinned evenly to ``n_draws``.
 
         Returns an array of shape ``(n, *var_shape)``; the thinning is deterministic, so two
-        calls with the same ``n_draws`` use the same draws.
+        calls with the same ``n_draws`` use the same draws. ``n_draws`` at or above the number
+        of draws kept (or None) gives every draw.
         """
         self._check_fitted()
         values = self.idata_.posterior[var]
         arr = values.to_numpy().reshape(-1, *values.shape[2:])
-        if n_draws is not None:
-            if not isinstance(n_draws, (int, np.integer)) or n_draws < 2:
-                raise DataError(f"n_draws must be a whole number >= 2, got {n_draws!r}.")
-            if n_draws < len(arr):
-                arr = arr[np.unique(np.linspace(0, len(arr) - 1, int(n_draws)).round().astype(int))]
-        return arr
+        keep = thin_index(len(arr), n_draws)
+        return arr if keep is None else arr[keep]
 
     # ------------------------------------------------------------------ persistence
     def _state(self) -> dict[str, Any]:
@@ -208,76 +251,113 @@ class BayesModel:
     def _restore(self, state: dict[str, Any]) -> None:
         """Inverse of :meth:`_state`."""
 
-    def _init_kwargs(self) -> dict[str, Any]:
-        return {"priors": self.priors}
-
     def save(self, path: str | os.PathLike[str]) -> None:
         """Write the fitted model (posterior, priors, data summary) to a NetCDF file, atomically.
 
-        Read it back with :meth:`load` (or :func:`clvkit.bayes.load`). No pickle is involved.
+        The file (HDF5-based NetCDF-4) holds the InferenceData and, as a JSON attribute of the
+        posterior, the hyper-parameters, the unit, the data provenance, the clvkit version and
+        what the predictions need. Read it back with :func:`clvkit.load`. No pickle is involved.
         """
         from clvkit import __version__
         from clvkit.io import atomic_write
+        from clvkit.models._base import _jsonable
 
         self._check_fitted()
-        state = {"model": type(self).__name__, "init": self._init_kwargs(), "state": self._state(),
-                 "divergences": self.divergences_, "sampler": self.sampler_,
-                 "clvkit_version": __version__}
+        state = {"model": type(self).__name__, "qualified_name": self.qualified_name,
+                 "format_version": FORMAT_VERSION, "clvkit_version": __version__,
+                 "init": _jsonable(self.get_params()), "unit": self.unit_, "n_obs": self.n_obs_,
+                 "data_provenance": _jsonable(getattr(self, "data_provenance_", {})),
+                 "converged": self.converged_, "divergences": self.divergences_,
+                 "sampler": self.sampler_, "state": self._state()}
         idata = self.idata_.copy()
         idata.posterior.attrs["clvkit_state"] = json.dumps(state)
         atomic_write(path, lambda tmp: idata.to_netcdf(tmp, engine="h5netcdf"))
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> Self:
-        """Read a model written by :meth:`save`; its class must match (or use :func:`load`)."""
+        """Read a model written by :meth:`save`; its class must match (or use :func:`clvkit.load`)."""
         model = load(path)
         if not isinstance(model, cls):
             raise DataError(f"{path} holds a {type(model).__name__}, not a {cls.__name__}.")
         return model
 
-    def __repr__(self) -> str:
-        name = type(self).__name__
-        if not hasattr(self, "idata_"):
-            return f"clvkit.bayes.{name}() [not fitted]"
-        post = self.idata_.posterior
-        head = (f"<clvkit.bayes.{name}: {post.sizes['chain']} chains x {post.sizes['draw']} draws "
-                f"({self.sampler_}), {self.divergences_} divergences>")
-        return head + "\n" + self.summary().to_string(float_format=lambda v: f"{v:.4g}")
-
 
 def load(path: str | os.PathLike[str]) -> BayesModel:
-    """Read a Bayesian model written by ``model.save(path)`` (NetCDF)."""
+    """Read a Bayesian model written by ``model.save(path)`` (NetCDF); :func:`clvkit.load` calls this.
+
+    Every fitted attribute is restored (``idata_``, ``params_``, ``unit_``, ``n_obs_``,
+    ``converged_``, ``data_provenance_`` and the model's own). Raises a
+    :class:`~clvkit.errors.DataError` for anything that is not a NetCDF file written by a
+    clvkit Bayesian model (another format, a NetCDF without clvkit's state, a damaged state,
+    posterior draws that are missing, infinite or out of range); ``FileNotFoundError`` when
+    there is no file at ``path``.
+    """
     import arviz as az
 
+    if os.path.isdir(path):
+        raise DataError(f"{path} is a directory, not a clvkit model file.")
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"no such file: {path}")
     try:
         idata = az.from_netcdf(str(path), engine="h5netcdf")
-    except (OSError, ValueError) as exc:
-        raise DataError(f"{path} is not a NetCDF file written by clvkit.bayes ({exc}).") from None
-    for group in idata.groups():
-        getattr(idata, group).load()
+        for group in idata.groups():
+            getattr(idata, group).load()
+    except Exception as exc:  # h5py / netCDF readers raise OSError, ValueError, KeyError, ...
+        raise DataError(f"{path} is not a NetCDF file written by clvkit.bayes "
+                        f"({type(exc).__name__}: {exc}).") from None
     raw = idata.posterior.attrs.pop("clvkit_state", None) if "posterior" in idata.groups() else None
     if raw is None:
-        raise DataError(f"{path} holds no clvkit.bayes model (no 'clvkit_state' attribute).")
-    state = json.loads(raw)
+        raise DataError(f"{path} holds no clvkit.bayes model (no posterior with a 'clvkit_state' attribute).")
+    try:
+        state = json.loads(raw)
+    except (TypeError, ValueError) as exc:
+        raise DataError(f"{path}: the clvkit state is not valid JSON ({exc}).") from None
+    if not isinstance(state, dict):
+        raise DataError(f"{path}: the clvkit state must be a JSON object, got {type(state).__name__}.")
+    if int(state.get("format_version", 1)) > FORMAT_VERSION:
+        raise DataError(f"{path} was written by a newer clvkit ({state.get('clvkit_version')}); upgrade.")
     name = state.get("model")
-    if name not in BAYES_REGISTRY:
+    if not isinstance(name, str) or name not in BAYES_REGISTRY:
         raise DataError(f"{path}: unknown model {name!r}; known: {sorted(BAYES_REGISTRY)}.")
-    model = BAYES_REGISTRY[name](**state.get("init", {}))
-    model.idata_ = idata
-    model.divergences_ = int(state.get("divergences", 0))
-    model.sampler_ = state.get("sampler", "unknown")
-    model._restore(state.get("state", {}))
+    cls = BAYES_REGISTRY[name]
+    try:
+        model = cls(**state.get("init", {}))
+        model.idata_ = idata
+        _check_posterior(model, path)
+        model.divergences_ = int(state.get("divergences", 0))
+        model.sampler_ = str(state.get("sampler", "unknown"))
+        model._restore(state.get("state", {}))
+        if state.get("unit") is not None:
+            from clvkit.data.units import check_unit
+
+            model.unit_ = check_unit(state["unit"])
+        if "n_obs" in state:
+            model.n_obs_ = float(state["n_obs"])
+        model.data_provenance_ = dict(state.get("data_provenance") or {})
+        model.params_ = model._posterior_params()
+        if "converged" in state:
+            model.converged_ = bool(state["converged"])
+        else:  # files of clvkit <= 0.2 did not store it
+            table = model.summary()
+            model.converged_ = bool(model.divergences_ == 0 and (table["r_hat"] <= R_HAT_LIMIT).all())
+    except DataError:
+        raise
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise DataError(f"{path}: the saved {name} is incomplete or damaged "
+                        f"({type(exc).__name__}: {exc}).") from None
     return model
 
 
-def _level(interval: float) -> float:
-    try:
-        level = float(interval)
-    except (TypeError, ValueError):
-        raise DataError(f"interval must be a coverage level in (0, 1) such as 0.94, got {interval!r}.") from None
-    if not 0 < level < 1:
-        raise DataError(f"interval must be a coverage level in (0, 1) such as 0.94, got {interval!r}.")
-    return level
+def _check_posterior(model: BayesModel, path: Any) -> None:
+    """The posterior holds the model's variables, all finite (and positive where they must be)."""
+    post = model.idata_.posterior
+    for var in type(model).param_names:
+        if var not in post:
+            raise DataError(f"{path}: the posterior lacks {var!r}; it was not written by "
+                            f"{type(model).__name__}.save() or was edited.")
+        values = post[var].to_numpy()
+        if not np.all(np.isfinite(values)) or np.any(values <= 0):
+            raise DataError(f"{path}: the posterior draws of {var!r} must be finite and > 0.")
 
 
 def _labels(var: str, values: Any) -> list[str]:
@@ -290,9 +370,39 @@ def _labels(var: str, values: Any) -> list[str]:
     return [f"{var}[{', '.join(parts)}]" for parts in grid]
 
 
-def interval_frame(draws: np.ndarray, level: float, index: pd.Index) -> pd.DataFrame:
-    """Mean and equal-tailed ``level`` interval over axis 0 of ``draws``, one row per ``index``."""
-    tail = (1.0 - level) / 2.0
+def thin_index(n_total: int, n_draws: int | None) -> np.ndarray | None:
+    """Indices of ``n_draws`` evenly spaced draws out of ``n_total`` (None: keep them all).
+
+    Deterministic, so two calls with the same ``n_draws`` use the same draws.
+    """
+    if n_draws is None:
+        return None
+    if isinstance(n_draws, bool) or not isinstance(n_draws, (int, np.integer)) or n_draws < 2:
+        raise DataError(f"n_draws must be a whole number >= 2, got {n_draws!r}.")
+    if n_draws >= n_total:
+        return None
+    return np.unique(np.linspace(0, n_total - 1, int(n_draws)).round().astype(int))
+
+
+def interval_frame(draws: np.ndarray, level: float | None, index: pd.Index, name: str,
+                   subset: np.ndarray | None = None) -> pd.DataFrame:
+    """Posterior mean ``name`` over axis 0 of ``draws``, one row per ``index``.
+
+    With a ``level``, the equal-tailed interval follows as ``<name>_lower, <name>_upper``: over
+    the draws ``subset`` only when given (then widened, if need be, to hold the mean).
+    """
     flat = draws.reshape(draws.shape[0], -1)
-    lo, hi = np.quantile(flat, [tail, 1.0 - tail], axis=0)
-    return pd.DataFrame({"mean": flat.mean(axis=0), "lower": lo, "upper": hi}, index=index)
+    mean = flat.mean(axis=0)
+    out = pd.DataFrame({name: mean}, index=index)
+    if level is not None:
+        tail = (1.0 - level) / 2.0
+        lower, upper = np.quantile(flat if subset is None else flat[subset], [tail, 1.0 - tail], axis=0)
+        if subset is not None:
+            lower, upper = np.fmin(lower, mean), np.fmax(upper, mean)
+        out[f"{name}_lower"], out[f"{name}_upper"] = lower, upper
+    return out
+
+
+def point_or_frame(frame: pd.DataFrame, name: str, interval: float | None) -> pd.Series | pd.DataFrame:
+    """The Series ``frame[name]`` when no interval was asked for, else the whole frame."""
+    return frame[name] if interval is None else frame

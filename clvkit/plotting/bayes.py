@@ -1,8 +1,9 @@
 """Posterior predictive plots of the Bayesian models (:mod:`clvkit.bayes`).
 
 Every function draws on ``ax`` (a new figure when ``None``) and returns the matplotlib Axes.
-The numbers drawn are the model's own outputs (``predict_alive``, ``survival``,
-``repeat_purchase_ppc``), so tests can compare them. PyMC is never imported here: the
+The numbers drawn are the model's own outputs (``predict``, the posterior predictive alive
+counts behind the deprecated ``predict_alive``, ``repeat_purchase_ppc``), so tests can compare
+them. PyMC is never imported here: the
 functions only call methods of an already fitted model.
 Checked by tests/bayes/test_plotting_bayes.py.
 """
@@ -43,9 +44,10 @@ def plot_survival_bands(model: Any, data: pd.DataFrame, *, cohort: Any = None,
     Returns
     -------
     matplotlib Axes. Lines, in order: ``actual`` (alive counts), ``posterior mean`` (cohort size
-    x posterior mean of S(t)); two filled bands: the credible band of ``size * S(t)`` and, past
-    the last fitted period, the posterior predictive band of the alive count
-    (``model.predict_alive``).
+    x posterior mean of S(t), ``model.predict(periods, cohort=...)["survival"]``); two filled
+    bands: the credible band of ``size * S(t)`` and, past the last fitted period, the posterior
+    predictive band of the alive count given the last fitted count (binomial renewals, as the
+    deprecated ``model.predict_alive`` gives).
     """
     from clvkit.data.periods import validate_survival
 
@@ -57,19 +59,20 @@ def plot_survival_bands(model: Any, data: pd.DataFrame, *, cohort: Any = None,
     t = table["period"].to_numpy()
     alive = table["alive"].to_numpy(dtype=float)
     size = model.size_[label]
-    surv = model.survival(t, interval, cohort=label)
+    surv = model.predict(t, interval=interval, cohort=label)
     ax.plot(t, alive, "o", color="black", label="actual")
-    ax.plot(t, size * surv["mean"].to_numpy(), "-", color="C0", label="posterior mean")
-    ax.fill_between(t, size * surv["lower"].to_numpy(), size * surv["upper"].to_numpy(),
+    ax.plot(t, size * surv["survival"].to_numpy(), "-", color="C0", label="posterior mean")
+    ax.fill_between(t, size * surv["survival_lower"].to_numpy(), size * surv["survival_upper"].to_numpy(),
                     color="C0", alpha=0.25, label=f"{interval:.0%} credible band of S(t)")
     last = model.n_periods_[label]
     future = t[t > last]
     if future.size:
-        pred = model.predict_alive(future, interval, random_seed=0)
+        pred = model._predictive_alive(future, interval, random_seed=0)
         if isinstance(pred.index, pd.MultiIndex):
             pred = pred.loc[label]
-        ax.fill_between(future, pred["lower"].to_numpy(), pred["upper"].to_numpy(), color="C1",
-                        alpha=0.3, label=f"{interval:.0%} predictive band given period {last}")
+        ax.fill_between(future, pred["expected_alive_lower"].to_numpy(),
+                        pred["expected_alive_upper"].to_numpy(), color="C1", alpha=0.3,
+                        label=f"{interval:.0%} predictive band given period {last}")
         ax.axvline(last + 0.5, color="grey", linestyle=":", label="end of fit")
     ax.set_xlabel("periods since acquisition")
     ax.set_ylabel("customers still active")
@@ -95,14 +98,15 @@ def plot_repeat_purchase_ppc(model: Any, data: Any, *, max_frequency: int = 7,
     Returns
     -------
     matplotlib Axes: one bar container (observed counts), a line of posterior predictive means
-    and error bars of the ``interval`` band (``model.repeat_purchase_ppc``).
+    and error bars of the ``interval`` band (``model.repeat_purchase_ppc``: ``predicted``,
+    ``predicted_lower``, ``predicted_upper``).
     """
     ax = _axes(ax)
     ppc = model.repeat_purchase_ppc(data, max_frequency, interval, random_seed=random_seed)
     x = np.arange(len(ppc))
     ax.bar(x, ppc["observed"].to_numpy(), color="0.7", label="observed")
-    mean = ppc["mean"].to_numpy()
-    err = np.vstack([mean - ppc["lower"].to_numpy(), ppc["upper"].to_numpy() - mean])
+    mean = ppc["predicted"].to_numpy()
+    err = np.vstack([mean - ppc["predicted_lower"].to_numpy(), ppc["predicted_upper"].to_numpy() - mean])
     ax.errorbar(x, mean, yerr=err, fmt="o-", color="C0", capsize=3,
                 label=f"posterior predictive ({interval:.0%})")
     labels = [str(i) for i in x[:-1]] + [f"{x[-1]}+"]

@@ -25,11 +25,13 @@ def test_posterior_means_within_two_sd_of_published_mle(bg_fit):
     summary = bg_fit.summary()
     for name, mle in PUBLISHED.items():
         row = summary.loc[name]
-        assert abs(row["mean"] - mle) < 2 * row["sd"], (name, row["mean"], mle, row["sd"])
+        assert abs(row["estimate"] - mle) < 2 * row["std_error"], (name, row["estimate"], mle, row["std_error"])
         assert row["r_hat"] < 1.01, (name, row["r_hat"])
         assert row["ess_bulk"] > 200 and row["ess_tail"] > 200
     assert summary["divergences"].iloc[0] == 0
     assert bg_fit.n_unique_ < 1100 and bg_fit.n_obs_ == 2357  # sampled on compressed rows
+    assert bg_fit.converged_ is True
+    np.testing.assert_allclose(bg_fit.params_.to_numpy(), bg_fit.param_draws(None).mean(axis=0), rtol=1e-12)
 
 
 def test_pytensor_loglik_equals_numpy_loglik(cdnow_summary):
@@ -63,12 +65,17 @@ def test_chunked_prediction_equals_unchunked(bg_fit, cdnow_summary):
     np.testing.assert_allclose(lower, np.quantile(full, 0.05, axis=0), rtol=1e-12)
     np.testing.assert_allclose(upper, np.quantile(full, 0.95, axis=0), rtol=1e-12)
     # the public method (compression + chunks + expansion) gives the same numbers
-    out = bg_fit.expected_purchases(small, 26.0, interval=0.9, n_draws=None, chunk_cells=500)
-    np.testing.assert_allclose(out["mean"].to_numpy(), full.mean(axis=0), rtol=1e-12)
-    alive = bg_fit.p_alive(small, interval=0.9, n_draws=None, chunk_cells=500)
+    out = bg_fit.predict(small, 26.0, interval=0.9, n_draws=len(draws), chunk_cells=500)
+    np.testing.assert_allclose(out["expected_purchases"].to_numpy(), full.mean(axis=0), rtol=1e-12)
+    np.testing.assert_allclose(out["expected_purchases_lower"].to_numpy(), np.quantile(full, 0.05, axis=0),
+                               rtol=1e-12)
     direct = np.array([bgnbd.p_alive(p, rows[:, 0], rows[:, 1], rows[:, 2]) for p in draws])
-    np.testing.assert_allclose(alive["mean"].to_numpy(), direct.mean(axis=0), rtol=1e-12)
-    assert ((alive["lower"] >= 0) & (alive["upper"] <= 1) & (alive["lower"] <= alive["mean"])).all()
+    np.testing.assert_allclose(out["p_alive"].to_numpy(), direct.mean(axis=0), rtol=1e-12)
+    assert ((out["p_alive_lower"] >= 0) & (out["p_alive_upper"] <= 1)
+            & (out["p_alive_lower"] <= out["p_alive"])).all()
+    alive = bg_fit.p_alive(small, n_draws=None, chunk_cells=500)  # the quantity method: a Series
+    assert alive.name == "p_alive"
+    np.testing.assert_allclose(alive.to_numpy(), direct.mean(axis=0), rtol=1e-12)
 
 
 def test_predict_and_clv_shapes_and_ordering(bg_fit, cdnow_summary):
@@ -77,16 +84,17 @@ def test_predict_and_clv_shapes_and_ordering(bg_fit, cdnow_summary):
     assert list(pred.index) == list(small.index)
     assert (pred["expected_purchases_lower"] <= pred["expected_purchases"]).all()
     assert (pred["expected_purchases"] <= pred["expected_purchases_upper"]).all()
-    longer = bg_fit.expected_purchases(small, 78.0, n_draws=100)
-    assert (longer["mean"] >= pred["expected_purchases"] - 1e-12).all()
-    value = bg_fit.clv(small, 52.0, discount_rate=0.0, n_draws=50)
+    longer = bg_fit.expected_purchases(small, 78.0)  # over every draw, as predict's point value
+    assert (longer >= pred["expected_purchases"] - 1e-12).all()
+    with pytest.warns(FutureWarning, match=r"ck\.clv\(model, data, horizon, spend=\.\.\.\)"):
+        value = bg_fit.clv(small, 52.0, discount_rate=0.0, n_draws=50)
+        spend = small.frame["monetary_value"]
+        priced = bg_fit.clv(small, 52.0, discount_rate=0.1, spend=spend, margin=0.3, n_draws=50)
+        discounted = bg_fit.clv(small, 52.0, discount_rate=0.1, n_draws=50)
     undiscounted = bg_fit.expected_purchases(small, 52.0, n_draws=50)
-    np.testing.assert_allclose(value["mean"], undiscounted["mean"], rtol=1e-6)
-    spend = small.frame["monetary_value"]
-    priced = bg_fit.clv(small, 52.0, discount_rate=0.1, spend=spend, margin=0.3, n_draws=50)
-    discounted = bg_fit.clv(small, 52.0, discount_rate=0.1, n_draws=50)
+    np.testing.assert_allclose(value["mean"], undiscounted, rtol=1e-6)
     np.testing.assert_allclose(priced["mean"], 0.3 * spend * discounted["mean"], rtol=1e-12)
-    assert (discounted["mean"] <= undiscounted["mean"] + 1e-9).all()
+    assert (discounted["mean"] <= undiscounted + 1e-9).all()
 
 
 def test_expected_purchases_new_against_simulation(bg_fit):
@@ -96,15 +104,19 @@ def test_expected_purchases_new_against_simulation(bg_fit):
     # posterior-mean parameters: a simulated population's mean count lies in the band
     params = dict(zip(("r", "alpha", "a", "b"), bg_fit.param_draws(None).mean(axis=0), strict=True))
     sim = simulate_beta_geo(params, 200_000, T=39.0, random_seed=4)
-    assert out["lower"].iloc[0] < sim["frequency"].mean() < out["upper"].iloc[0]
+    assert out["expected_purchases_new_lower"].iloc[0] < sim["frequency"].mean()
+    assert sim["frequency"].mean() < out["expected_purchases_new_upper"].iloc[0]
+    point = bg_fit.expected_purchases_new([39.0])
+    assert point.name == "expected_purchases_new" and point.iloc[0] == out["expected_purchases_new"].iloc[0]
 
 
 def test_repeat_purchase_posterior_predictive(bg_fit, cdnow_summary):
     ppc = bg_fit.repeat_purchase_ppc(cdnow_summary, max_frequency=7, interval=0.9, random_seed=1)
     observed = np.bincount(np.minimum(cdnow_summary.frame["frequency"], 7), minlength=8)
     np.testing.assert_array_equal(ppc["observed"].to_numpy(), observed)
-    assert abs(ppc["mean"].sum() - 2357) < 1e-6
-    inside = (ppc["lower"] <= ppc["observed"]) & (ppc["observed"] <= ppc["upper"])
+    assert list(ppc.columns) == ["observed", "predicted", "predicted_lower", "predicted_upper"]
+    assert abs(ppc["predicted"].sum() - 2357) < 1e-6
+    inside = (ppc["predicted_lower"] <= ppc["observed"]) & (ppc["observed"] <= ppc["predicted_upper"])
     assert inside.sum() >= 6, ppc
 
 
@@ -117,7 +129,9 @@ def test_bad_input(bg_fit, cdnow_summary):
     with pytest.raises(DataError, match="horizon"):
         bg_fit.expected_purchases(cdnow_summary, -1.0)
     with pytest.raises(DataError, match="interval"):
-        bg_fit.p_alive(cdnow_summary, interval=1.5)
+        bg_fit.predict(cdnow_summary, 1.0, interval=1.5)
+    with pytest.raises(DataError, match="needs a horizon"):
+        bg_fit.predict(cdnow_summary)
     zero_t = pd.DataFrame({"frequency": [0, 1], "recency": [0.0, 0.0], "T": [0.0, 3.0]})
     with pytest.raises(DataError, match="'T'"):
         BetaGeo().fit(zero_t, draws=10)
@@ -127,14 +141,20 @@ def test_bad_input(bg_fit, cdnow_summary):
 
 def test_save_load_roundtrip(bg_fit, cdnow_summary, tmp_path):
     from clvkit.bayes import BetaGeo
+    from clvkit.bayes._base import load
 
     path = tmp_path / "bg.nc"
     bg_fit.save(path)
-    back = BetaGeo.load(path)
+    back = load(path)
+    assert type(back) is BetaGeo and isinstance(BetaGeo.load(path), BetaGeo)
     small = cdnow_summary.with_frame(cdnow_summary.frame.iloc[:50])
-    pd.testing.assert_frame_equal(back.p_alive(small, n_draws=100), bg_fit.p_alive(small, n_draws=100))
+    pd.testing.assert_frame_equal(back.predict(small, 26.0, interval=0.9, n_draws=100),
+                                  bg_fit.predict(small, 26.0, interval=0.9, n_draws=100))
     pd.testing.assert_frame_equal(back.summary(), bg_fit.summary())
-    assert back.unit_ == "W" and back.n_unique_ == bg_fit.n_unique_
+    pd.testing.assert_series_equal(back.params_, bg_fit.params_)
+    for name in ("unit_", "n_obs_", "n_unique_", "converged_", "data_provenance_", "divergences_", "sampler_"):
+        assert getattr(back, name) == getattr(bg_fit, name), name
+    assert back.get_params() == bg_fit.get_params()
 
 
 def test_import_clvkit_does_not_import_pymc():

@@ -24,7 +24,7 @@ def test_survival_bands_plot(sbg_fits):
     ax = plot_survival_bands(model, counts, interval=0.9)
     actual, mean = ax.get_lines()[:2]
     np.testing.assert_array_equal(actual.get_ydata(), counts["alive"].to_numpy(dtype=float))
-    np.testing.assert_allclose(mean.get_ydata(), 1000 * model.survival(range(13), 0.9)["mean"].to_numpy())
+    np.testing.assert_allclose(mean.get_ydata(), 1000 * model.survival(range(13)).to_numpy())
     assert len(ax.collections) == 2  # credible band of S(t) and predictive band of years 8-12
     plt.close(ax.figure)
 
@@ -40,5 +40,5 @@ def test_repeat_purchase_ppc_plot(bg_fit, cdnow_summary):
     np.testing.assert_array_equal(heights, expected)
     ppc = bg_fit.repeat_purchase_ppc(cdnow_summary, 5, 0.9, random_seed=2)
     line = ax.get_lines()[0]
-    np.testing.assert_allclose(line.get_ydata(), ppc["mean"].to_numpy())
+    np.testing.assert_allclose(line.get_ydata(), ppc["predicted"].to_numpy())
     plt.close(ax.figure)
