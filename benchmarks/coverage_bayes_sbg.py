@@ -64,12 +64,12 @@ def run(reps: int) -> str:
                 warnings.simplefilter("always", ConvergenceWarning)
                 model._diagnose()
             warned += any(issubclass(w.category, ConvergenceWarning) for w in caught)
-            table = model.summary(LEVEL)
-            s12 = model.survival([12], LEVEL)
+            table = model.summary(interval=LEVEL)
+            s12 = model.predict([12], interval=LEVEL)
             for j, (low, high, true) in enumerate((
-                    (table.loc["alpha[all]", "lower"], table.loc["alpha[all]", "upper"], alpha),
-                    (table.loc["beta[all]", "lower"], table.loc["beta[all]", "upper"], beta),
-                    (s12["lower"].iloc[0], s12["upper"].iloc[0], truth_s12))):
+                    (table.loc["alpha", "lower"], table.loc["alpha", "upper"], alpha),
+                    (table.loc["beta", "lower"], table.loc["beta", "upper"], beta),
+                    (s12["survival_lower"].iloc[0], s12["survival_upper"].iloc[0], truth_s12))):
                 hits[j] += low <= true <= high
         seconds = time.perf_counter() - start
         total_hits += hits.sum()
