@@ -110,6 +110,31 @@ class Model:
         if not self._is_fitted():
             raise NotFittedError(f"{type(self).__name__} is not fitted yet; call .fit(data) first.")
 
+    # ------------------------------------------------------------------ summary
+    def summary(self, interval: float = 0.95, *, level: float | None = None) -> pd.DataFrame:
+        """Estimates with standard errors and an interval at coverage ``interval``.
+
+        Parameters
+        ----------
+        interval
+            Coverage of the interval (0.95: a 95% interval).
+        level
+            Deprecated spelling of ``interval``.
+
+        Returns
+        -------
+        DataFrame with columns ``estimate, std_error, lower, upper``, one row per parameter
+        (how each model computes them: its ``_summary`` docstring).
+        """
+        self._check_fitted()
+        if level is not None:
+            renamed("summary(level=)", "summary(interval=)")
+            interval = level
+        return self._summary(check_interval(interval))
+
+    def _summary(self, level: float) -> pd.DataFrame:
+        raise NotImplementedError
+
     # ------------------------------------------------------------------ repr
     def _repr_unfitted(self) -> str:
         args = ", ".join(f"{k}={_plain(v)!r}" for k, v in self.get_params().items())

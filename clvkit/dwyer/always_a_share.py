@@ -267,28 +267,12 @@ class AlwaysAShare(Model):
                                  "AlwaysAShare.from_params(...).")
 
     # ------------------------------------------------------------------ summary
-    def summary(self, interval: float = 0.95, *, level: float | None = None) -> pd.DataFrame:
+    def _summary(self, level_: float) -> pd.DataFrame:
         """``p_1..p_K`` with binomial standard errors and a Wald interval clipped to [0, 1].
 
         ``std_error = sqrt(p (1 - p) / opportunities)`` from ``transitions_``; NaN for a model
         stated by hand (no counts behind it).
-
-        Parameters
-        ----------
-        interval
-            Coverage of the interval (0.95: a 95% interval).
-        level
-            Deprecated spelling of ``interval``.
-
-        Returns
-        -------
-        DataFrame with columns ``estimate, std_error, lower, upper``, one row per state.
         """
-        self._check_fitted()
-        if level is not None:
-            renamed("summary(level=)", "summary(interval=)")
-            interval = level
-        level_ = check_interval(interval)
         trials = None if self.transitions_ is None else self.transitions_["opportunities"].to_numpy()
         return binomial_summary(self.params_.to_numpy(), trials, self.params_.index, level_)
 

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import hyp2f1
 
-from clvkit._contract import Model, check_interval, register, renamed
+from clvkit._contract import Model, check_interval, register
 from clvkit.data.periods import (
     PeriodPanel,
     cohort_survival,
@@ -237,30 +237,14 @@ class LostForGood(Model):
         return float(self.margin_)
 
     # ------------------------------------------------------------------ summary
-    def summary(self, interval: float = 0.95, *, level: float | None = None) -> pd.DataFrame:
+    def _summary(self, level_: float) -> pd.DataFrame:
         """Estimates of the retention parameters with standard errors and an interval.
 
         sbg: the fitted :class:`~clvkit.ShiftedBetaGeo`'s summary (Wald on the log scale, from
         the observed information). constant / empirical: binomial standard errors
         ``sqrt(r (1 - r) / n)`` with ``n`` the customers at risk (pooled, or of period t), and a
         Wald interval on the natural scale clipped to [0, 1].
-
-        Parameters
-        ----------
-        interval
-            Coverage of the interval (0.95: a 95% interval).
-        level
-            Deprecated spelling of ``interval``.
-
-        Returns
-        -------
-        DataFrame with columns ``estimate, std_error, lower, upper``, one row per parameter.
         """
-        self._check_fitted()
-        if level is not None:
-            renamed("summary(level=)", "summary(interval=)")
-            interval = level
-        level_ = check_interval(interval)
         if self.sbg_ is not None:
             return self.sbg_.summary(level_)
         at_risk, _ = pooled_transitions(self.survival_table_)

@@ -12,7 +12,7 @@ from typing import Any, ClassVar, Self
 import numpy as np
 import pandas as pd
 
-from clvkit._contract import Model, check_interval, renamed, summary_frame
+from clvkit._contract import Model, summary_frame
 from clvkit.data.customer_data import CustomerData, as_customer_data
 from clvkit.data.units import check_unit
 from clvkit.errors import DataError
@@ -190,28 +190,12 @@ class MLEModel(Model):
         return pd.Series(np.sqrt(np.diag(self.covariance_.to_numpy())), index=self.params_.index,
                          name="std_error")
 
-    def summary(self, interval: float = 0.95, *, level: float | None = None) -> pd.DataFrame:
+    def _summary(self, level_: float) -> pd.DataFrame:
         """Estimates with standard errors and a confidence interval.
 
         The interval is Wald on the log scale (``exp(log(est) +/- z * se_log)``), so it stays
         positive, as every parameter here is.
-
-        Parameters
-        ----------
-        interval
-            Coverage of the interval (0.95: a 95% interval).
-        level
-            Deprecated spelling of ``interval``.
-
-        Returns
-        -------
-        DataFrame with columns ``estimate, std_error, lower, upper``, one row per parameter.
         """
-        self._check_fitted()
-        if level is not None:
-            renamed("summary(level=)", "summary(interval=)")
-            interval = level
-        level_ = check_interval(interval)
         return summary_frame(self.params_.to_numpy(), self.std_errors_.to_numpy(), self.params_.index,
                              level_)
 
