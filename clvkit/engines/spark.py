@@ -35,13 +35,18 @@ def _rebuild(state: str) -> Any:
     from clvkit.models._base import MODEL_REGISTRY
 
     doc = json.loads(state)
+    if "draws" in doc:  # a Bayesian model, shipped as its posterior draws
+        from clvkit.models._posterior_draws import PosteriorDraws
+
+        return PosteriorDraws.from_dict(doc)
     entry = MODELS.get(doc["model"])
     cls = entry.cls if entry is not None else MODEL_REGISTRY[doc["model"]]
     return cls.from_dict(doc)
 
 
 def _partition_scorer(model_state: str, spend_state: str | None, spend_constant: float | None, customer: str,
-                      horizon: float, discount_rate: float, margin_rate: float, columns: tuple[str, ...]) -> Any:
+                      horizon: float, discount_rate: float, margin_rate: float, columns: tuple[str, ...],
+                      n_draws: int = 1000) -> Any:
     """A function for ``mapInPandas`` that closes over JSON strings and numbers only."""
 
     def score_partition(frames: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
@@ -55,7 +60,7 @@ def _partition_scorer(model_state: str, spend_state: str | None, spend_constant:
                 continue
             data = CustomerData.from_frame(frame.set_index(customer), unit=model.unit_)
             result = score(model, data, horizon, spend=spend, discount_rate=discount_rate,
-                           margin_rate=margin_rate, progress=False)
+                           margin_rate=margin_rate, n_draws=n_draws, progress=False)
             yield result.reset_index().rename(columns={"index": customer})[[customer, *columns]]
 
     return score_partition
@@ -63,7 +68,7 @@ def _partition_scorer(model_state: str, spend_state: str | None, spend_constant:
 
 def score_spark(model: Any, summary: Any, horizon: float | None = None, *, spend: Any = None,
                 discount_rate: float = 0.10, margin_rate: float = 1.0, customer: str = "customer_id",
-                **deprecated: Any) -> Any:
+                n_draws: int = 1000, **deprecated: Any) -> Any:
     """Per-customer forecasts and CLV for a Spark DataFrame of customer summaries.
 
     Every argument is checked on the driver before any Spark job starts.
@@ -71,9 +76,11 @@ def score_spark(model: Any, summary: Any, horizon: float | None = None, *, spend
     Parameters
     ----------
     model
-        A fitted maximum-likelihood purchase model (BetaGeo, ParetoNBD, ModifiedBetaGeo,
-        BetaGeoBetaBinom). Fit it on a sample or on the compressed summary collected to the
-        driver: compressed rows are few even for hundreds of millions of customers.
+        A fitted purchase model: maximum-likelihood (BetaGeo, ParetoNBD, ModifiedBetaGeo,
+        BetaGeoBetaBinom), shipped as its JSON state, or Bayesian (``bayes.BetaGeo``), shipped as
+        ``n_draws`` evenly thinned posterior draws (executors need no pymc). Fit it on a sample or
+        on the compressed summary collected to the driver: compressed rows are few even for
+        hundreds of millions of customers.
     summary
         ``pyspark.sql.DataFrame`` with ``customer`` and the model's columns (and ``monetary_value``
         when ``spend`` is a spend model), in the model's time unit.
@@ -99,10 +106,16 @@ def score_spark(model: Any, summary: Any, horizon: float | None = None, *, spend
         margin_rate = deprecated.pop("margin")
     if deprecated:
         raise TypeError(f"score_spark() got unexpected keyword argument(s) {sorted(deprecated)}.")
-    plan = plan_value(model, horizon, spend=spend, discount_rate=discount_rate, margin_rate=margin_rate)
-    if not hasattr(model, "to_dict"):
-        raise DataError(f"score_spark ships models to the executors as JSON and needs a maximum-likelihood purchase "
-                        f"model; got {describe(model)}.")
+    plan = plan_value(model, horizon, spend=spend, discount_rate=discount_rate, margin_rate=margin_rate,
+                      n_draws=n_draws)
+    if model.point_is_posterior_mean:
+        from clvkit.models._posterior_draws import PosteriorDraws
+
+        model_state = PosteriorDraws.from_model(model, n_draws).to_dict()
+    elif hasattr(model, "to_dict"):
+        model_state = model.to_dict()
+    else:
+        raise DataError(f"score_spark ships models to the executors as JSON and cannot ship {describe(model)}.")
     if plan.spend_kind == "series":
         raise DataError("score_spark cannot take a pandas Series of spend (it lives on the driver); give a spend "
                         "model or a constant.")
@@ -122,8 +135,9 @@ def score_spark(model: Any, summary: Any, horizon: float | None = None, *, spend
     id_type = summary.schema[customer].dataType
     schema = spark_types.StructType([spark_types.StructField(customer, id_type)] +
                                     [spark_types.StructField(c, spark_types.DoubleType()) for c in columns])
-    scorer = _partition_scorer(json.dumps(model.to_dict()),
+    scorer = _partition_scorer(json.dumps(model_state),
                                json.dumps(spend.to_dict()) if plan.spend_kind == "model" else None,
                                plan.spend if plan.spend_kind == "constant" else None,
-                               customer, float(plan.horizon), plan.discount_rate, plan.margin_rate, columns)
+                               customer, float(plan.horizon), plan.discount_rate, plan.margin_rate, columns,
+                               n_draws)
     return summary.select(*needed).mapInPandas(scorer, schema=schema)

@@ -4,6 +4,7 @@ agrees with the MLE's and its credible bounds hold the MLE value."""
 import warnings
 
 import numpy as np
+import pandas as pd
 import pytest
 
 import clvkit as ck
@@ -45,3 +46,20 @@ def test_bayes_clv_infinite_horizon_is_finite_and_larger(fitted):
     forever = ck.clv(bayes, data, None, spend=spend, n_draws=100)
     assert np.isfinite(forever["clv"]).all()
     assert (forever["clv"] >= year["clv"] - 1e-9).all()
+
+
+def test_cli_scores_a_saved_bayesian_model(fitted, tmp_path):
+    from clvkit.cli import main
+    from clvkit.tables import write_table
+
+    data, _, bayes, spend = fitted
+    bayes.save(tmp_path / "bgnbd.nc")
+    spend.save(tmp_path / "gg.json")
+    write_table(data.frame, tmp_path / "summary.parquet", metadata={"kind": "customer_summary", "unit": "W"})
+    out = tmp_path / "scores.csv"
+    assert main(["score", str(tmp_path / "summary.parquet"), "--model", str(tmp_path / "bgnbd.nc"),
+                 "--spend-model", str(tmp_path / "gg.json"), "--out", str(out), "--horizon", "52",
+                 "--n-draws", "100", "--quiet"]) == 0
+    scores = pd.read_csv(out, index_col=0)
+    expected = ck.score(bayes, data, 52, spend=spend, n_draws=100, progress=False)
+    np.testing.assert_allclose(scores.loc[expected.index, "clv"], expected["clv"], rtol=1e-9)

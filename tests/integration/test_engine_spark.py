@@ -97,3 +97,19 @@ def test_engines_is_a_lazy_attribute_like_bayes():
 
     assert ck.engines.spark is spark_module
     assert callable(ck.engines.duckdb.summarize_duckdb)
+
+
+def test_spark_scores_a_bayesian_model_from_its_posterior_draws(spark, cdnow_sample_data):
+    """bayes.BetaGeo travels as evenly thinned posterior draws (no pymc on the executors) and gives
+    exactly the scores ck.score gives with the Bayesian model itself."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ck.ConvergenceWarning)
+        model = ck.bayes.BetaGeo().fit(cdnow_sample_data, draws=150, tune=150, chains=2, random_seed=5)
+    spend = ck.GammaGamma().fit(cdnow_sample_data)
+    expected = ck.score(model, cdnow_sample_data, 52, spend=spend, n_draws=120, progress=False)
+    frame = cdnow_sample_data.frame[["frequency", "recency", "T", "monetary_value"]].reset_index()
+    summary = spark.createDataFrame(frame).repartition(3)
+    got = score_spark(model, summary, 52, spend=spend, n_draws=120).toPandas().set_index("customer_id").sort_index()
+    assert len(got) == 2357
+    pd.testing.assert_frame_equal(got, expected.sort_index()[got.columns], check_index_type=False,
+                                  check_names=False, rtol=1e-12)
