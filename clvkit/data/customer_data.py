@@ -13,6 +13,7 @@ from typing import Any, NamedTuple
 import numpy as np
 import pandas as pd
 
+from clvkit.data.transactions import check_id_types
 from clvkit.data.units import check_unit
 from clvkit.errors import DataError, DataWarning, fail_rows, plain
 
@@ -264,12 +265,18 @@ def validate_summary(frame: pd.DataFrame) -> None:
 
     Checks, for whichever of the standard columns are present: numeric, no NaN or infinity,
     non-negative, integer counts, ``recency <= T`` (or ``<= n_periods``), no recency without a
-    repeat purchase, and unique customer ids.
+    repeat purchase, and customer ids (the index) that are unique, not NaN and of one type
+    (``1`` and ``"1"`` would be two customers that print alike).
     """
     if not isinstance(frame, pd.DataFrame):
         raise DataError(f"expected a pandas DataFrame, got {type(frame).__name__}.")
     if len(frame) == 0:
         raise DataError("the customer summary is empty: there is nothing to fit or score.")
+    if not isinstance(frame.index, pd.MultiIndex):
+        ids = pd.Series(frame.index, index=frame.index)
+        fail_rows(frame, ids.isna().to_numpy(), "customer id (index)", "is NaN",
+                  "Every customer needs an id; drop or fill these rows explicitly.")
+        check_id_types(frame, ids, "customer id (index)")
     dup = frame.index.duplicated(keep=False)
     if dup.any():
         first = frame.index[dup][0]

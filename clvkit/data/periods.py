@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from clvkit.data.transactions import validate_transactions
+from clvkit.data.transactions import parse_bound, validate_transactions
 from clvkit.errors import DataError, DataWarning, fail_rows
 
 __all__ = [
@@ -109,7 +109,8 @@ def period_panel(tx: pd.DataFrame | PeriodPanel, customer: Hashable = "customer_
     unit
         ``"M"`` (calendar months), ``"Q"`` (quarters) or ``"Y"`` (years).
     end
-        Last day of observation (inclusive); default: the last transaction date. Transactions
+        Last day of observation (inclusive): a date, a string or a ``YYYYMMDD`` integer, in
+        1900-01-01..2200-12-31 like the dates; default: the last transaction date. Transactions
         after it are left out, and so is a last period that ``end`` cuts short (with a
         :class:`~clvkit.errors.DataWarning`: a half-observed period would look like churn).
 
@@ -130,9 +131,10 @@ def period_panel(tx: pd.DataFrame | PeriodPanel, customer: Hashable = "customer_
     clean = validate_transactions(tx, customer=customer, date=date, amount=amount)
     n_read = len(clean)
     dates = clean["date"]
-    if getattr(dates.dt, "tz", None) is not None:
+    tz = getattr(dates.dt, "tz", None)
+    if tz is not None:
         dates = dates.dt.tz_localize(None)
-    end_ts = dates.max().normalize() if end is None else pd.Timestamp(end)
+    end_ts = dates.max().normalize() if end is None else parse_bound(end, "end", None, tz)
     after = dates.dt.normalize() > end_ts
     freq = PERIOD_UNITS[unit]
     period = dates.dt.to_period(freq)
@@ -173,6 +175,23 @@ def period_panel(tx: pd.DataFrame | PeriodPanel, customer: Hashable = "customer_
     return PeriodPanel(purchases, amounts, first_period, unit, provenance)
 
 
+def _check_panel(panel: Any) -> PeriodPanel:
+    """DataError unless ``panel`` is a PeriodPanel with at least one customer and one period."""
+    if not isinstance(panel, PeriodPanel):
+        raise DataError(f"expected a PeriodPanel (from clvkit.data.periods.period_panel), "
+                        f"got {type(panel).__name__}.")
+    if panel.purchases.ndim != 2 or panel.purchases.shape[0] == 0 or panel.purchases.shape[1] == 0:
+        raise DataError(f"the period panel is empty ({panel.purchases.shape[0]} customers x "
+                        f"{panel.purchases.shape[1] if panel.purchases.ndim == 2 else 0} periods); "
+                        "there is nothing to count. Build it with period_panel() from a non-empty log.")
+    return panel
+
+
+def _check_states(states: Any) -> None:
+    if isinstance(states, bool | np.bool_) or not isinstance(states, int | np.integer) or states < 1:
+        raise DataError(f"states must be a whole number >= 1, got {states!r}.")
+
+
 def lost_for_good_status(panel: PeriodPanel) -> pd.DataFrame:
     """Each customer's cohort, tenure and status under the lost-for-good rule.
 
@@ -188,7 +207,7 @@ def lost_for_good_status(panel: PeriodPanel) -> pd.DataFrame:
         ``alive`` (True if the customer bought in every observed period: ``tenure ==
         observed``; their future is right-censored).
     """
-    active = panel.active
+    active = _check_panel(panel).active
     n_periods = active.shape[1]
     first = panel.first_period.to_numpy()
     observed = n_periods - 1 - first
@@ -229,7 +248,7 @@ def cohort_survival(panel: PeriodPanel) -> pd.DataFrame:
         holds the period unit. This is the input :class:`~clvkit.ShiftedBetaGeo` and
         :class:`~clvkit.LostForGood` fit on.
     """
-    status = lost_for_good_status(panel)
+    status = lost_for_good_status(_check_panel(panel))
     rows = []
     for cohort, group in status.groupby("cohort", sort=True, observed=True):
         horizon = int(group["observed"].iloc[0])
@@ -264,6 +283,14 @@ def validate_survival(data: pd.DataFrame, periods: int | None = None) -> pd.Data
     if missing:
         raise DataError(f"survival table lacks column(s) {missing}; it has {list(data.columns)}. "
                         "Expected period, alive (one cohort) or cohort, period, alive.")
+    repeated = sorted({str(c) for c in ("cohort", "period", "alive")
+                       if c in data.columns and isinstance(data[c], pd.DataFrame)})
+    if repeated:
+        raise DataError(f"column(s) {repeated} appear more than once in the survival table "
+                        f"(columns {list(data.columns)}); each needs exactly one column.")
+    if len(data) == 0:
+        raise DataError("the survival table is empty (0 rows): give period 0 and at least period 1 "
+                        "of each cohort.")
     frame = pd.DataFrame({
         "cohort": data["cohort"].astype(str) if "cohort" in data.columns else "all",
         "period": pd.to_numeric(data["period"], errors="coerce"),
@@ -273,6 +300,7 @@ def validate_survival(data: pd.DataFrame, periods: int | None = None) -> pd.Data
     fail_rows(frame, frame["period"].isna() | frame["alive"].isna(), "period/alive",
               "is NaN or not a number", "Every row needs a numeric period and alive count.")
     fail_rows(frame, ~np.isfinite(frame["alive"]), "alive", "is infinite")
+    fail_rows(frame, ~np.isfinite(frame["period"].to_numpy(dtype=float)), "period", "is infinite")
     fail_rows(frame, frame["alive"] < 0, "alive", "is negative",
               "alive counts customers still active; they cannot be negative.")
     per = frame["period"].to_numpy(dtype=float)
@@ -329,9 +357,8 @@ def recency_transitions(panel: PeriodPanel, states: int) -> pd.DataFrame:
         Indexed by state 1..K: ``opportunities`` (customer-periods started in the state),
         ``purchases`` (of which bought) and ``p`` (their ratio, NaN if no opportunity).
     """
-    if not isinstance(states, (int, np.integer)) or states < 1:
-        raise DataError(f"states must be a whole number >= 1, got {states!r}.")
-    active = panel.active
+    _check_states(states)
+    active = _check_panel(panel).active
     n_periods = active.shape[1]
     first = panel.first_period.to_numpy()
     opp = np.zeros(states + 1)
@@ -359,7 +386,8 @@ def recency_state(panel: PeriodPanel, states: int) -> pd.Series:
     last period, 2 if their last purchase was one period before, ..., ``states`` for
     ``states`` or more periods ago.
     """
-    active = panel.active
+    _check_states(states)
+    active = _check_panel(panel).active
     n_periods = active.shape[1]
     last_buy = n_periods - 1 - np.argmax(active[:, ::-1], axis=1)
     state = np.minimum(n_periods - last_buy, states)

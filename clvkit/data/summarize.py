@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from clvkit.data.customer_data import CustomerData
-from clvkit.data.transactions import AMOUNT, CUSTOMER, DATE, YYYYMMDD, validate_transactions
+from clvkit.data.transactions import AMOUNT, CUSTOMER, DATE, parse_bound, validate_transactions
 from clvkit.data.units import DAYS_PER_UNIT, check_unit
 from clvkit.errors import DataError, DataWarning, plain
 
@@ -133,8 +133,8 @@ def summarize(
     tz = dates.dt.tz
     if tz is not None:
         dates = dates.dt.tz_localize(None)  # local wall-clock time: a "day" is a local day
-    end_ts = _as_timestamp(end, "end", date_format, tz)
-    cal_ts = _as_timestamp(calibration_end, "calibration_end", date_format, tz)
+    end_ts = parse_bound(end, "end", date_format, tz)
+    cal_ts = parse_bound(calibration_end, "calibration_end", date_format, tz)
 
     ticks = _floor_ticks(dates.to_numpy(), grain)
     per_day = 1 if grain is not None else _US_PER_DAY
@@ -259,34 +259,6 @@ def _check_grain(grain: str | None) -> str | None:
             f"grain must be one of {list(GRAINS)} or None (no merging), got {grain!r}; "
             "it names the calendar period in which events merge into one purchase.")
     return grain.upper()
-
-
-def _as_timestamp(value: Any, name: str, date_format: str | None, tz: Any) -> pd.Timestamp | None:
-    """``end`` / ``calibration_end`` as a naive Timestamp in the log's wall-clock time."""
-    if value is None:
-        return None
-    try:
-        if isinstance(value, bool | np.bool_):
-            raise TypeError("a boolean is not a date")
-        if isinstance(value, int | np.integer):
-            ts = pd.to_datetime(str(int(value)), format=date_format or YYYYMMDD)
-        elif isinstance(value, str) and date_format is not None:
-            try:
-                ts = pd.to_datetime(value, format=date_format)
-            except ValueError:
-                ts = pd.Timestamp(value)
-        else:
-            ts = pd.Timestamp(value)
-    except (ValueError, TypeError, OverflowError) as exc:
-        raise DataError(f"{name}={value!r} is not a date ({exc}); pass e.g. {name}='1997-09-30'.") from exc
-    if pd.isna(ts):
-        raise DataError(f"{name} is NaT; pass a date or None.")
-    if ts.tzinfo is not None:
-        if tz is None:
-            raise DataError(
-                f"{name}={ts} has a time zone but the log's dates do not; pass a naive date.")
-        ts = ts.tz_convert(tz).tz_localize(None)
-    return ts
 
 
 def _one(ts: pd.Timestamp) -> np.ndarray:

@@ -9,6 +9,8 @@ drops a row silently.
 from __future__ import annotations
 
 import os
+import re
+from collections import Counter
 from collections.abc import Hashable
 from pathlib import Path
 from typing import Any
@@ -19,7 +21,8 @@ from pandas.api import types as ptypes
 
 from clvkit.errors import DataError, fail_rows, plain
 
-__all__ = ["AMOUNT", "CUSTOMER", "DATE", "read_transactions", "validate_transactions"]
+__all__ = ["AMOUNT", "CUSTOMER", "DATE", "DATE_MAX", "DATE_MIN", "parse_bound", "read_transactions",
+           "validate_transactions"]
 
 #: Standard internal column names of a validated transaction log.
 CUSTOMER = "customer"
@@ -28,6 +31,44 @@ AMOUNT = "amount"
 
 #: Format used for integer dates (``19970101``) when no ``date_format`` is given.
 YYYYMMDD = "%Y%m%d"
+
+#: The plausible range of transaction dates (and of ``end`` / ``calibration_end``), inclusive.
+#: Dates outside it are typos or placeholders (``9999-12-31`` for "unknown", ``1066``), and a
+#: summary built on them would be silently wrong (a ``T`` of 400,000 weeks), so they are refused.
+DATE_MIN = pd.Timestamp("1900-01-01")
+DATE_MAX = pd.Timestamp("2200-12-31")
+
+# Problems and advice shared by every engine, so that pandas and DuckDB say the same thing.
+NAN_ID = ("is NaN (no customer id)",
+          "Every transaction needs a customer; drop or fill these rows explicitly.")
+NAN_DATE = ("is NaN (no date)", "Every transaction needs a date; drop or fill these rows explicitly.")
+DATE_RANGE = (f"is outside the plausible range {DATE_MIN.date()}..{DATE_MAX.date()}",
+              "Such dates are typos or placeholders (e.g. 9999-12-31 for 'unknown'); fix or drop "
+              "these rows explicitly.")
+AMOUNT_NOT_NUMERIC = ("is not numeric",
+                      "Amounts must be numbers (or strings of numbers); clean these values first.")
+AMOUNT_NAN = ("is NaN", "Fill the missing amounts (e.g. with 0) or drop these rows explicitly.")
+AMOUNT_INFINITE = ("is infinite", "Amounts must be finite; fix these values or drop these rows explicitly.")
+AMOUNT_NEGATIVE = ("is negative",
+                   "Returns and refunds are not purchases: net them out of the purchase they belong "
+                   "to, or drop them, before summarising.")
+ZONE_ADVICE = ("Dates of one log must share one time zone, or their days do not line up: convert the "
+               "column with pandas.to_datetime(..., utc=True) (or .dt.tz_convert(zone) for that "
+               "zone's days) and pass the result.")
+
+
+def zone_problem(majority: str) -> str:
+    """The problem text for rows whose time zone differs from most rows' (``""``: no zone)."""
+    return f"is in another time zone than most rows ({majority or 'no time zone'})"
+
+
+def unparseable_advice(fmt: str | None) -> str:
+    """The advice for dates that cannot be parsed with format ``fmt`` (``None``: inferred)."""
+    return f"Pass date_format=... (used: {fmt!r}) or fix these values."
+
+
+#: A UTC offset at the end of a time of day: ``10:00+01:00``, ``10:00:00.5Z``, ``10:00 -0500``.
+OFFSET_PATTERN = r"\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(Z|[+-]\d{2}(?::?\d{2})?)\s*$"
 
 
 def validate_transactions(
@@ -45,10 +86,16 @@ def validate_transactions(
     tx
         One row per transaction.
     customer
-        Column holding the customer id (any hashable values; NaN is not allowed).
+        Column holding the customer id, kept exactly as given (``"007"``, ``"7"`` and ``"0007"``
+        are three customers). NaN is not allowed, nor a column mixing types (``1`` and ``"1"``
+        would be two customers that print alike).
     date
-        Column holding the transaction time: ``datetime64`` (time-zone aware or not), strings
-        that :func:`pandas.to_datetime` reads, or integers written ``YYYYMMDD`` (``19970101``).
+        Column holding the transaction time: ``datetime64`` (time-zone aware or not, numpy or
+        ``date32`` / ``timestamp`` pyarrow), strings that :func:`pandas.to_datetime` reads, or
+        integers written ``YYYYMMDD`` (``19970101``). Dates must lie in
+        ``DATE_MIN..DATE_MAX`` (1900-01-01..2200-12-31). Time zones: a column in one time zone
+        is read in that zone's wall-clock time (a day is a local day); a column mixing time
+        zones, or zone-aware and naive times, is refused (the same rule on every engine).
     amount
         Column holding the value of each transaction (numbers >= 0, or strings of numbers), or
         ``None`` when there are no amounts.
@@ -68,9 +115,9 @@ def validate_transactions(
     ------
     clvkit.errors.DataError
         (also a ``ValueError``) if ``tx`` is not a DataFrame or has no rows; if a named column is
-        missing (the message lists the columns there are); if a customer id or a date is
-        missing; if a date cannot be parsed; or if an amount is missing, not a number,
-        infinite or negative.
+        missing (the message lists the columns there are); if a customer id is missing or the
+        ids mix types; if a date is missing, cannot be parsed, mixes time zones or lies outside
+        the plausible range; or if an amount is missing, not a number, infinite or negative.
 
     Examples
     --------
@@ -95,8 +142,8 @@ def validate_transactions(
             "to summarise. Check the filter or file that produced it.")
 
     ids = tx[customer]
-    fail_rows(tx, ids.isna(), str(customer), "is NaN (no customer id)",
-              "Every transaction needs a customer; drop or fill these rows explicitly.")
+    fail_rows(tx, ids.isna(), str(customer), *NAN_ID)
+    check_id_types(tx, ids, str(customer))
 
     out = pd.DataFrame({CUSTOMER: ids.copy()}, index=tx.index.copy())
     out[DATE] = _parse_dates(tx, date, date_format)
@@ -165,12 +212,23 @@ def _check_columns(tx: pd.DataFrame, roles: dict[str, Hashable]) -> None:
 
 
 def _parse_dates(tx: pd.DataFrame, column: Hashable, date_format: str | None) -> pd.Series:
-    """The date column as datetime64; DataError for missing or unparseable values."""
+    """The date column as datetime64; DataError for missing, unparseable, mixed-zone or implausible values."""
     raw = tx[column]
-    fail_rows(tx, raw.isna(), str(column), "is NaN (no date)",
-              "Every transaction needs a date; drop or fill these rows explicitly.")
-    if ptypes.is_datetime64_any_dtype(raw.dtype):
-        return raw.copy()
+    fail_rows(tx, raw.isna(), str(column), *NAN_DATE)
+    arrow = _arrow_to_numpy_dates(raw)
+    if arrow is not None:
+        parsed = arrow
+    elif ptypes.is_datetime64_any_dtype(raw.dtype):
+        parsed = raw.copy()
+    else:
+        parsed = _parse_date_values(tx, column, raw, date_format)
+    check_date_range(tx, parsed, str(column))
+    return parsed
+
+
+def _parse_date_values(tx: pd.DataFrame, column: Hashable, raw: pd.Series,
+                       date_format: str | None) -> pd.Series:
+    """Strings, integers or date objects as datetime64."""
     if ptypes.is_numeric_dtype(raw.dtype) and not ptypes.is_bool_dtype(raw.dtype):
         text = _integers_as_text(raw)
         fmt = date_format or YYYYMMDD
@@ -185,19 +243,156 @@ def _parse_dates(tx: pd.DataFrame, column: Hashable, date_format: str | None) ->
                 if again.notna().any():
                     parsed = pd.concat([parsed[~retry], again]).reindex(parsed.index)
     except (ValueError, TypeError, OverflowError) as exc:
+        check_zones(tx, raw, str(column))
         raise DataError(
             f"column {str(column)!r} (date) could not be read as dates ({str(exc).rstrip('.')}). "
             "Pass date_format=... "
             "(e.g. '%Y-%m-%d'), or convert the column with pandas.to_datetime(..., utc=True) for "
             "mixed time zones.") from exc
     if not ptypes.is_datetime64_any_dtype(parsed.dtype):
+        check_zones(tx, raw, str(column))
         raise DataError(
             f"column {str(column)!r} (date) mixes time-zone-aware and naive times (or several time "
             f"zones) in its {len(parsed)} rows (first: {plain(raw.iloc[0])!r}); convert it with "
             "pandas.to_datetime(..., utc=True) and pass the result.")
-    fail_rows(tx, parsed.isna() & raw.notna(), str(column), "cannot be parsed as a date",
-              f"Pass date_format=... (used: {fmt!r}) or fix these values.")
+    bad = parsed.isna() & raw.notna()
+    if bad.any():
+        check_zones(tx, raw, str(column))
+    fail_rows(tx, bad, str(column), "cannot be parsed as a date", unparseable_advice(fmt))
     return parsed
+
+
+def _arrow_to_numpy_dates(raw: pd.Series) -> pd.Series | None:
+    """A pyarrow ``date32`` / ``date64`` / ``timestamp`` column as numpy datetime64 (else None)."""
+    dtype = raw.dtype
+    if not isinstance(dtype, pd.ArrowDtype):
+        return None
+    import pyarrow as pa
+
+    kind = dtype.pyarrow_dtype
+    if pa.types.is_date(kind):
+        return raw.astype("datetime64[us]")
+    if pa.types.is_timestamp(kind):
+        if kind.tz is not None:
+            return raw.astype(pd.DatetimeTZDtype("us", kind.tz))
+        return raw.astype("datetime64[us]")
+    return None
+
+
+def check_date_range(frame: pd.DataFrame, dates: pd.Series, column: str) -> None:
+    """DataError for dates (wall-clock for zone-aware ones) outside ``DATE_MIN..DATE_MAX``."""
+    wall = dates.dt.tz_localize(None) if dates.dt.tz is not None else dates
+    day = wall.to_numpy().astype("datetime64[D]")
+    bad = (day < np.datetime64(DATE_MIN.date())) | (day > np.datetime64(DATE_MAX.date()))
+    fail_rows(frame, bad, column, *DATE_RANGE)
+
+
+def check_bound_range(ts: pd.Timestamp, name: str) -> None:
+    """DataError for an ``end`` / ``calibration_end`` outside ``DATE_MIN..DATE_MAX``."""
+    day = ts.tz_localize(None).normalize() if ts.tzinfo is not None else ts.normalize()
+    if day < DATE_MIN or day > DATE_MAX:
+        raise DataError(f"{name}={ts} {DATE_RANGE[0]}; pass a real date, e.g. {name}='1997-09-30'.")
+
+
+def parse_bound(value: Any, name: str, date_format: str | None, tz: Any) -> pd.Timestamp | None:
+    """``end`` / ``calibration_end`` as a naive Timestamp in the log's wall-clock time.
+
+    ``None`` stays ``None``; integers are ``YYYYMMDD`` (or ``date_format``); a zone-aware value
+    is converted to the log's zone ``tz`` (refused if the log has none). DataError for anything
+    that is not a date, for NaT and for dates outside ``DATE_MIN..DATE_MAX``.
+    """
+    if value is None:
+        return None
+    try:
+        if isinstance(value, bool | np.bool_):
+            raise TypeError("a boolean is not a date")
+        if isinstance(value, int | np.integer):
+            ts = pd.to_datetime(str(int(value)), format=date_format or YYYYMMDD)
+        elif isinstance(value, str) and date_format is not None:
+            try:
+                ts = pd.to_datetime(value, format=date_format)
+            except ValueError:
+                ts = pd.Timestamp(value)
+        else:
+            ts = pd.Timestamp(value)
+    except (ValueError, TypeError, OverflowError) as exc:
+        raise DataError(f"{name}={value!r} is not a date ({exc}); pass e.g. {name}='1997-09-30'.") from exc
+    if pd.isna(ts):
+        raise DataError(f"{name} is NaT; pass a date or None.")
+    check_bound_range(ts, name)
+    if ts.tzinfo is not None:
+        if tz is None:
+            raise DataError(
+                f"{name}={ts} has a time zone but the log's dates do not; pass a naive date.")
+        ts = ts.tz_convert(tz).tz_localize(None)
+    return ts
+
+
+def check_id_types(frame: pd.DataFrame, ids: pd.Series, column: str) -> None:
+    """DataError if an object column of ids mixes kinds (text, numbers, ...).
+
+    ``1`` and ``"1"`` would be two customers that print alike. Numbers of different Python
+    types (``1`` and ``1.0``) are one kind: pandas treats them as one customer.
+    """
+    values = ids.cat.categories if isinstance(ids.dtype, pd.CategoricalDtype) else ids
+    if values.dtype != object:
+        return
+    if ptypes.infer_dtype(values, skipna=True) not in {"mixed", "mixed-integer"}:
+        return
+    kinds = pd.Series([_id_kind(v) for v in ids], index=ids.index)
+    majority = Counter(kinds).most_common(1)[0][0]
+    if (kinds == majority).all():
+        return
+    fail_rows(frame, kinds != majority, column,
+              f"holds ids of another type than most ids ({majority})",
+              f"The types are {sorted(set(kinds))}: 1 and '1' would be two customers that print "
+              "alike. Convert the ids to one type first, e.g. with .astype(str).")
+
+
+def _id_kind(value: Any) -> str:
+    if isinstance(value, str):
+        return "str"
+    if isinstance(value, bool | np.bool_):
+        return "bool"
+    if isinstance(value, int | float | np.integer | np.floating):
+        return "number"
+    return type(value).__name__
+
+
+def zone_label(value: Any) -> str:
+    """The UTC offset a date value carries, as ``+HH:MM`` (``""`` for none); see check_zones."""
+    if isinstance(value, str):
+        match = re.search(OFFSET_PATTERN, value.strip())
+        return "" if match is None else normalize_offset(match.group(1))
+    tzinfo = getattr(value, "tzinfo", None)
+    if tzinfo is None:
+        return ""
+    offset = value.utcoffset()
+    return str(tzinfo) if offset is None else _format_offset(offset.total_seconds())
+
+
+def normalize_offset(text: str) -> str:
+    """``Z``, ``+01``, ``+0100`` or ``+01:00`` as ``+01:00`` (``Z`` is ``+00:00``)."""
+    if text == "Z":
+        return "+00:00"
+    digits = text[1:].replace(":", "")
+    hours, minutes = digits[:2], digits[2:4] or "00"
+    if hours == "00" and minutes == "00":
+        return "+00:00"
+    return f"{text[0]}{hours}:{minutes}"
+
+
+def _format_offset(seconds: float) -> str:
+    sign = "-" if seconds < 0 else "+"
+    minutes = int(abs(seconds)) // 60
+    return normalize_offset(f"{sign}{minutes // 60:02d}:{minutes % 60:02d}")
+
+
+def check_zones(frame: pd.DataFrame, raw: pd.Series, column: str) -> None:
+    """DataError naming the rows whose UTC offset (or lack of one) differs from most rows'."""
+    labels = pd.Series([zone_label(v) for v in raw], index=raw.index)
+    majority = Counter(labels).most_common(1)[0][0]
+    fail_rows(frame, labels != majority, column, zone_problem(majority), ZONE_ADVICE)
 
 
 def _integers_as_text(raw: pd.Series) -> pd.Series:
@@ -218,13 +413,9 @@ def _parse_amounts(tx: pd.DataFrame, column: Hashable) -> pd.Series:
         raise DataError(f"column {name!r} (amount) is boolean in all {len(raw)} rows; it must hold "
                         "the value of each transaction.")
     values = pd.to_numeric(raw, errors="coerce")
-    fail_rows(tx, values.isna() & raw.notna(), name, "is not numeric",
-              "Amounts must be numbers (or strings of numbers); clean these values first.")
-    fail_rows(tx, raw.isna(), name, "is NaN",
-              "Fill the missing amounts (e.g. with 0) or drop these rows explicitly.")
-    arr = values.to_numpy(dtype=np.float64)
-    fail_rows(tx, ~np.isfinite(arr), name, "is infinite")
-    fail_rows(tx, arr < 0, name, "is negative",
-              "Returns and refunds are not purchases: net them out of the purchase they belong to, "
-              "or drop them, before summarising.")
+    fail_rows(tx, values.isna() & raw.notna(), name, *AMOUNT_NOT_NUMERIC)
+    fail_rows(tx, raw.isna(), name, *AMOUNT_NAN)
+    arr = values.to_numpy(dtype=np.float64, na_value=np.nan)
+    fail_rows(tx, ~np.isfinite(arr), name, *AMOUNT_INFINITE)
+    fail_rows(tx, arr < 0, name, *AMOUNT_NEGATIVE)
     return pd.Series(arr, index=tx.index, name=AMOUNT)

@@ -113,3 +113,21 @@ def test_the_unit_rule_for_plain_dataframes():
                                                  unit="W"), horizon=39)
     with pytest.raises(ck.DataError, match="frame.attrs"):
         ck.CustomerData(frame=days.frame.copy(), unit="W")
+
+
+def test_nan_customer_id_is_refused():
+    frame = GOOD.rename(index={"b": np.nan})
+    with pytest.raises(ck.DataError, match=r"'customer id \(index\)' is NaN in 1 of 4 rows"):
+        ck.CustomerData.from_frame(frame)
+
+
+def test_mixed_customer_id_types_are_refused():
+    frame = GOOD.set_axis(pd.Index([1, "1", 2, 3], dtype=object))
+    with pytest.raises(ck.DataError, match=r"'customer id \(index\)' holds ids of another type than most ids "
+                                           r"\(number\) in 1 of 4 rows.*index '1'"):
+        ck.CustomerData.from_frame(frame)
+
+
+def test_ids_with_leading_zeros_are_kept():
+    frame = GOOD.set_axis(pd.Index(["007", "7", "0007", "07"]))
+    assert list(ck.CustomerData.from_frame(frame).index) == ["007", "7", "0007", "07"]

@@ -173,3 +173,83 @@ def test_infinite_amount():
 def test_same_column_for_two_roles():
     with raises_both(r"column 'date' was given both as date and as amount"):
         validate_transactions(make_log(), "customer_id", "date", "date")
+
+
+# ------------------------------------------------------------ issue 9: ids, dates, time zones
+def test_ids_keep_leading_zeros():
+    tx = make_log(customer_id=["007", "7", "0007", "7", "007"])
+    data = summarize(tx, unit="D")
+    assert sorted(data.frame.index) == ["0007", "007", "7"]
+    assert data.frame.loc["7", "frequency"] == 1 and data.frame.loc["0007", "frequency"] == 0
+    assert list(validate_transactions(tx, "customer_id", "date", "amount")["customer"]) == list(tx["customer_id"])
+
+
+def test_mixed_id_types_are_refused():
+    tx = make_log(customer_id=pd.Series([1, "1", 2, 2, 2], dtype=object))
+    err = check(tx, r"column 'customer_id' holds ids of another type than most ids \(number\) in 1 of 5 rows")
+    assert "index 1" in str(err) and "1 and '1'" in str(err)
+
+
+@pytest.mark.parametrize("bad, count", [("9999-12-31", 1), ("1066-10-14", 1)])
+def test_dates_outside_the_plausible_range(bad, count):
+    dates = ["2020-01-01", bad, "2020-01-02", "2020-01-05", "2020-02-01"]
+    err = check(make_log(date=dates),
+                rf"column 'date' is outside the plausible range 1900-01-01..2200-12-31 in {count} of 5 rows")
+    assert bad in str(err)
+
+
+def test_integer_date_in_9999_is_refused():
+    check(make_log(date=[20200101, 99991231, 20200102, 20200105, 20200201]),
+          r"column 'date' is outside the plausible range .* in 1 of 5 rows")
+
+
+@pytest.mark.parametrize("end", ["9999-12-31", 99991231, "1066-10-14"])
+def test_end_outside_the_plausible_range(end):
+    with raises_both(r"end=.* is outside the plausible range 1900-01-01..2200-12-31"):
+        summarize(make_log(), end=end)
+    with raises_both(r"calibration_end=.* is outside the plausible range"):
+        summarize(make_log(), calibration_end=end)
+
+
+@pytest.mark.parametrize("dtype", ["date32[pyarrow]", "timestamp[us][pyarrow]", "timestamp[ns][pyarrow]"])
+def test_pyarrow_date_columns_work(dtype):
+    pytest.importorskip("pyarrow")
+    tx = make_log()
+    expected = summarize(tx, unit="D").frame
+    got = summarize(make_log(date=tx["date"].astype(dtype)), unit="D").frame
+    pd.testing.assert_frame_equal(got, expected)
+
+
+def test_pyarrow_zone_aware_timestamps_are_wall_clock():
+    pytest.importorskip("pyarrow")
+    aware = make_log()["date"].dt.tz_localize("Europe/Paris")
+    expected = summarize(make_log(date=aware), unit="D").frame
+    got = summarize(make_log(date=aware.astype("timestamp[us, tz=Europe/Paris][pyarrow]")), unit="D").frame
+    pd.testing.assert_frame_equal(got, expected)
+
+
+def test_pyarrow_date_in_9999_is_refused():
+    pytest.importorskip("pyarrow")
+    dates = pd.Series(pd.to_datetime(["2020-01-01", "9999-01-01", "2020-01-02", "2020-01-05", "2020-02-01"]))
+    check(make_log(date=dates.astype("date32[pyarrow]")), r"column 'date' is outside the plausible range")
+
+
+def test_mixed_time_zones_name_count_and_example():
+    dates = ["2020-01-01T10:00+01:00", "2020-01-08T10:00+01:00", "2020-01-02T10:00+02:00",
+             "2020-01-05T10:00+01:00", "2020-02-01T10:00+0100"]
+    err = check(make_log(date=dates),
+                r"column 'date' is in another time zone than most rows \(\+01:00\) in 1 of 5 rows")
+    assert "index 2" in str(err) and "utc=True" in str(err)
+
+
+def test_aware_and_naive_times_are_refused():
+    dates = ["2020-01-01T10:00", "2020-01-08T10:00", "2020-01-02T10:00Z", "2020-01-05T10:00", "2020-02-01T10:00"]
+    check(make_log(date=dates), r"column 'date' is in another time zone than most rows \(no time zone\) in 1 of 5")
+
+
+def test_one_offset_everywhere_is_local_wall_clock():
+    dates = ["2020-01-01T23:30+05:00", "2020-01-08T10:00+05:00", "2020-01-02T10:00+05:00",
+             "2020-01-05T10:00+05:00", "2020-02-01T00:30+05:00"]
+    data = summarize(make_log(date=dates), unit="D")
+    assert data.frame.loc[1, "recency"] == 7.0  # 01-01 to 01-08 in local days
+    assert data.provenance["time_zone"] == "UTC+05:00"
