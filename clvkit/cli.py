@@ -3,13 +3,22 @@
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
+import traceback
 import warnings
 from collections.abc import Sequence
 
 import pandas as pd
 
-from clvkit.errors import ClvkitError
+from clvkit.errors import (
+    ClvkitError,
+    ConvergenceError,
+    ConvergenceWarning,
+    DataError,
+    DataWarning,
+    ModelFileError,
+)
 
 #: short names of the MLE models on the command line; their registry names work too.
 ALIASES = {"bgnbd": "BetaGeo", "paretonbd": "ParetoNBD", "mbgnbd": "ModifiedBetaGeo",
@@ -54,6 +63,7 @@ def _demo(args: argparse.Namespace) -> int:
     from clvkit.demo import run_demo
 
     margin_rate = _margin_rate(args)
+    _check_out(args.out)
     result = run_demo(args.out, sample=args.sample, horizon=args.horizon, discount_rate=args.discount_rate,
                       margin_rate=margin_rate, progress=not args.quiet)
     prov = result.data.provenance
@@ -95,7 +105,8 @@ def _summarize(args: argparse.Namespace) -> int:
     from clvkit.data.summarize import summarize
     from clvkit.tables import jsonable, read_table, write_table
 
-    tx = read_table(args.transactions)
+    _check_out(args.out)
+    tx = read_table(args.transactions, ids=args.customer)
     data = summarize(tx, customer=args.customer, date=args.date, amount=args.amount, unit=args.unit or "W",
                      grain=args.grain, end=args.end, calibration_end=args.calibration_end,
                      date_format=args.date_format)
@@ -110,9 +121,11 @@ def _summarize(args: argparse.Namespace) -> int:
 def _fit(args: argparse.Namespace) -> int:
     from clvkit._contract import MODELS
     from clvkit.data.customer_data import CustomerData
+    from clvkit.io import check_output_path
     from clvkit.tables import read_summary, table_unit
 
     entry = MODELS[args.model]
+    check_output_path(args.out)
     frame = read_summary(args.summary, args.customer)
     unit = table_unit(frame, args.unit, args.summary, required=entry.kind != "spend")
     frame.attrs.pop("clvkit", None)
@@ -125,15 +138,29 @@ def _fit(args: argparse.Namespace) -> int:
         # as in compare: by default leave zero-spend repeat buyers out, with a warning that counts them
         options["exclude_nonpositive"] = args.exclude_nonpositive_spend is not False
     model = entry.cls(**options).fit(data)
-    model.save(args.out)
     print(repr(model))
+    if not getattr(model, "converged_", True):
+        if not args.allow_unconverged:
+            raise ConvergenceError(
+                f"{args.model} did not converge on {args.summary} (see the warning above: the data may not "
+                f"identify the model, e.g. too few repeat purchases); no model written to {args.out}. "
+                "Pass --allow-unconverged to write it anyway.")
+        print(f"warning: {args.model} did not converge; writing it because of --allow-unconverged "
+              "(clvkit score refuses it unless given --allow-unconverged too).", file=sys.stderr)
+    model.save(args.out)
     print(f"Wrote {args.out}")
     return 0
 
 
 def _score(args: argparse.Namespace) -> int:
     from clvkit.batch import score_file
+    from clvkit.io import load
+    from clvkit.tables import check_table_path
 
+    check_table_path(args.out)
+    for path in (args.model, args.spend_model):
+        if path is not None:
+            _check_converged(load(path), path, args.allow_unconverged)
     result = score_file(args.model, args.summary, args.out, args.horizon, spend=args.spend_model,
                         customer=args.customer, unit=args.unit, discount_rate=args.discount_rate,
                         margin_rate=_margin_rate(args), interval=args.interval, n_draws=args.n_draws,
@@ -155,11 +182,28 @@ def _score(args: argparse.Namespace) -> int:
     return 0
 
 
+def _check_converged(model: object, path: str, allow: bool) -> None:
+    """A :class:`ConvergenceError` for a model file whose fit did not converge, unless ``allow``."""
+    if getattr(model, "converged_", True) or allow:
+        return
+    raise ConvergenceError(f"{path} holds a {type(model).__name__} whose fit did not converge (converged: false); "
+                           "its numbers may be meaningless. Refit on data that identify the model, or pass "
+                           "--allow-unconverged to score with it anyway.")
+
+
+def _check_out(path: str | None) -> None:
+    from clvkit.tables import check_table_path
+
+    if path is not None:
+        check_table_path(path)
+
+
 def _compare(args: argparse.Namespace) -> int:
     from clvkit.evaluate import compare
     from clvkit.tables import read_table, write_table
 
-    tx = read_table(args.transactions)
+    _check_out(args.out)
+    tx = read_table(args.transactions, ids=args.customer)
     report = compare(tx, customer=args.customer, date=args.date, amount=args.amount,
                      calibration_end=args.calibration_end, end=args.end, unit=args.unit or "W",
                      exclude_nonpositive_spend=args.exclude_nonpositive_spend)
@@ -181,10 +225,37 @@ sidecar file `<file>.csv.clvkit.json` next to it (keep the two together when cop
 that records no unit needs `--unit`. `clvkit score` writes the settings it used (model file, horizon,
 unit, discount rate, margin rate, spend) into its output the same way."""
 
+#: exit status by class of failure, first match wins (the order matters: subclasses first).
+EXIT_CODES: tuple[tuple[type[BaseException], int], ...] = (
+    (ConvergenceError, 4),
+    (ConvergenceWarning, 4),  # raised under -W error
+    (ModelFileError, 3),
+    (OSError, 5),  # InputFileError, OutputError and raw OSErrors
+    (DataError, 2),
+    (ClvkitError, 2),
+    (DataWarning, 2),  # raised under -W error
+    (ValueError, 2),
+)
+
+EPILOG = """exit status:
+  0    success
+  1    unexpected internal error (a bug: a traceback is printed; please report it)
+  2    bad input or usage: a data problem (column, rows, what to do) or a bad argument
+  3    bad model file: not JSON/NetCDF, not written by clvkit, damaged or out of range
+  4    fit not converged: `fit` writes no model and `score` refuses a model whose fit did not
+       converge, unless --allow-unconverged
+  5    I/O: input or model file missing, output path a directory / under a file / read-only, disk full
+  130  interrupted (Ctrl-C); 143 terminated (SIGTERM). Outputs are written atomically: a failure
+       or a signal leaves an existing output untouched and no temporary file behind (after
+       SIGKILL, the next write of the same output removes the dead writer's temporary file)
+
+Every error other than 1 is one line: `clvkit <command>: error: <what and where>`."""
+
+
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``clvkit`` command."""
-    parser = argparse.ArgumentParser(prog="clvkit", description=DESCRIPTION,
+    parser = argparse.ArgumentParser(prog="clvkit", description=DESCRIPTION, epilog=EPILOG,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", action="version", version=_version())
     sub = parser.add_subparsers(dest="command", required=True)
@@ -216,6 +287,8 @@ def build_parser() -> argparse.ArgumentParser:
     fit.add_argument("--exclude-nonpositive-spend", action=argparse.BooleanOptionalAction, default=None,
                      help="gammagamma: leave repeat buyers whose mean spend is <= 0 out of the fit (default: leave "
                           "them out with a warning that counts them; --no-exclude-nonpositive-spend: error)")
+    fit.add_argument("--allow-unconverged", action="store_true",
+                     help="write the model even if the fit did not converge (otherwise exit 4, nothing written)")
     fit.set_defaults(run=_fit)
 
     sc = sub.add_parser("score", help="model + summary -> per-customer forecasts (and CLV with a spend model)")
@@ -232,6 +305,9 @@ def build_parser() -> argparse.ArgumentParser:
                     help="add <q>_lower/<q>_upper bounds at this coverage, e.g. 0.9")
     sc.add_argument("--n-draws", type=int, default=1000, help="parameter draws for --interval")
     sc.add_argument("--random-seed", type=int, default=None, help="seed of the draws (same seed, same bounds)")
+    sc.add_argument("--allow-unconverged", action="store_true",
+                    help="score with a model whose fit did not converge (otherwise exit 4); a result that is "
+                         "not finite is still refused")
     _value_args(sc)
     sc.set_defaults(run=_score)
 
@@ -280,9 +356,31 @@ def main(argv: Sequence[str] | None = None) -> int:
     warnings.formatwarning = _format_warning
     try:
         return int(args.run(args))
-    except (ClvkitError, ValueError, FileNotFoundError) as exc:
-        print(f"clvkit {args.command}: error: {exc}", file=sys.stderr)
-        return 2
+    except KeyboardInterrupt:
+        print(f"clvkit {args.command}: interrupted; no output was changed.", file=sys.stderr)
+        return 128 + signal.SIGINT
+    except Exception as exc:  # the boundary of the program: classify, say it in one line
+        code = exit_code(exc)
+        if code == 1:
+            traceback.print_exc()
+            print(f"clvkit {args.command}: internal error: {type(exc).__name__}: {_one_line(exc)}\n"
+                  f"This is a bug in clvkit {_version().split()[-1]}; please report it to the clvkit "
+                  "maintainers with the command line and the traceback above.", file=sys.stderr)
+        else:
+            print(f"clvkit {args.command}: error: {_one_line(exc)}", file=sys.stderr)
+        return code
+
+
+def exit_code(exc: BaseException) -> int:
+    """The exit status for an exception (see ``clvkit --help``): 1 for anything unexpected."""
+    for cls, code in EXIT_CODES:
+        if isinstance(exc, cls):
+            return code
+    return 1
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split()) or type(exc).__name__
 
 
 if __name__ == "__main__":

@@ -21,6 +21,36 @@ class DataError(ClvkitError, ValueError):
     """Input data (or an argument) that the library cannot use as given."""
 
 
+class ModelFileError(DataError):
+    """A model file that clvkit cannot use: not JSON or NetCDF, not written by clvkit, or damaged.
+
+    The command line exits with code 3 for it.
+    """
+
+
+class ConvergenceError(DataError):
+    """A fit that did not converge (e.g. data that do not identify the model) was refused.
+
+    The command line exits with code 4 for it (``clvkit fit`` and ``clvkit score`` refuse
+    unconverged models unless ``--allow-unconverged``).
+    """
+
+
+class InputFileError(DataError, FileNotFoundError):
+    """An input file (table or model) that does not exist. The command line exits with code 5."""
+
+
+class OutputError(ClvkitError, OSError):
+    """An output that cannot be written: the path is a directory or lies under a file, the folder
+    is read-only, the disk is full. Nothing is left at the path (see :func:`clvkit.io.atomic_write`).
+    The command line exits with code 5.
+    """
+
+    def __init__(self, message: str, errno: int | None = None) -> None:
+        super().__init__(message)
+        self.errno = errno
+
+
 class NotFittedError(ClvkitError, AttributeError):
     """A fitted quantity was asked of a model that has not been fitted."""
 

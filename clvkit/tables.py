@@ -23,8 +23,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from clvkit.errors import DataError, DataWarning
-from clvkit.io import atomic_write
+from clvkit.errors import DataError, DataWarning, InputFileError
+from clvkit.io import atomic_files, check_output_path
 
 FORMATS = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
 #: key of the clvkit metadata in a Parquet schema.
@@ -39,6 +39,13 @@ def table_format(path: str | os.PathLike[str]) -> str:
     if suffix not in FORMATS:
         raise DataError(f"{path}: unknown table format {suffix!r}; use .csv or .parquet.")
     return FORMATS[suffix]
+
+
+def check_table_path(path: str | os.PathLike[str]) -> None:
+    """Fail early for an output table path that cannot work: unknown extension (:class:`DataError`),
+    a directory, a path under a file or in a read-only folder (:class:`~clvkit.errors.OutputError`)."""
+    check_output_path(path)
+    table_format(path)
 
 
 def sidecar_path(path: str | os.PathLike[str]) -> Path:
@@ -63,21 +70,38 @@ def jsonable(obj: Any) -> Any:
     return str(obj)
 
 
-def read_table(path: str | os.PathLike[str], index_col: str | None = None) -> pd.DataFrame:
+def read_table(path: str | os.PathLike[str], index_col: str | None = None, *,
+               ids: str | None = None) -> pd.DataFrame:
     """Read a CSV or Parquet file; optionally set ``index_col`` as the index.
 
+    Customer ids are read as they are written: in a CSV, the column ``ids`` and the column
+    ``index_col`` are read as strings, so ``007``, ``7`` and ``0007`` stay three customers (an
+    empty cell stays missing). Parquet files keep the types they were written with.
+
     The clvkit metadata of the file (if any) is in ``frame.attrs["clvkit"]`` and its unit in
-    ``frame.attrs["unit"]``.
+    ``frame.attrs["unit"]``. A missing file raises :class:`~clvkit.errors.InputFileError`;
+    a file that cannot be parsed a :class:`DataError` naming it.
     """
     if not Path(path).exists():
-        raise DataError(f"{path}: no such file.")
-    if table_format(path) == "csv":
-        frame = pd.read_csv(path)
+        raise InputFileError(f"{path}: no such file.")
+    if Path(path).is_dir():
+        raise InputFileError(f"{path} is a directory, not a table file.")
+    fmt = table_format(path)
+    if fmt == "csv":
+        as_text = {name: str for name in (ids, index_col) if name is not None}
+        try:
+            frame = pd.read_csv(path, dtype=as_text or None)
+        except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+            raise DataError(f"{path} cannot be read as CSV: {_one_line(exc)}") from None
         metadata = _read_sidecar(path)
     else:
+        import pyarrow as pa
         import pyarrow.parquet as pq
 
-        table = pq.read_table(path)
+        try:
+            table = pq.read_table(path)
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
+            raise DataError(f"{path} cannot be read as Parquet: {_one_line(exc)}") from None
         raw = (table.schema.metadata or {}).get(PARQUET_KEY)
         metadata = _decode(raw, path) if raw is not None else None
         frame = table.to_pandas()
@@ -93,6 +117,10 @@ def read_table(path: str | os.PathLike[str], index_col: str | None = None) -> pd
     return frame
 
 
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split())
+
+
 def read_summary(path: str | os.PathLike[str], customer: str | None = None) -> pd.DataFrame:
     """A customer summary file indexed by customer id, with its clvkit metadata in ``attrs``.
 
@@ -100,7 +128,7 @@ def read_summary(path: str | os.PathLike[str], customer: str | None = None) -> p
     otherwise numbers the rows (a summary without ids, such as compressed BG/BB histories with
     a ``weight`` column); a named ``customer`` column must exist.
     """
-    frame = read_table(path, index_col=customer)
+    frame = read_table(path, index_col=customer, ids=customer or "customer_id")
     if customer is None and frame.index.name != "customer_id" and "customer_id" in frame.columns:
         attrs = frame.attrs
         frame = frame.set_index("customer_id")
@@ -138,9 +166,17 @@ def write_table(frame: pd.DataFrame, path: str | os.PathLike[str], metadata: dic
 
     ``metadata`` (a JSON-able dict, e.g. ``{"kind": "customer_summary", "unit": "W", ...}``)
     goes into the Parquet schema metadata, or into the sidecar ``<path>.clvkit.json`` of a CSV.
-    Writing a CSV without metadata removes an old sidecar.
+    Writing a CSV without metadata removes an old sidecar. The table and its sidecar are
+    replaced together (:func:`clvkit.io.atomic_files`): a failure or a signal leaves both as
+    they were.
+
+    A table of scores (``metadata["kind"] == "scores"``) with a missing or infinite value in
+    a value column is refused with a :class:`DataError` before anything is written: clvkit
+    never writes a wrong answer silently.
     """
     fmt = table_format(path)
+    if metadata is not None and metadata.get("kind") == "scores":
+        check_scores_finite(frame, path)
     encoded = None if metadata is None else json.dumps(jsonable(metadata), sort_keys=True)
 
     def write(tmp: str) -> None:
@@ -157,22 +193,42 @@ def write_table(frame: pd.DataFrame, path: str | os.PathLike[str], metadata: dic
             table = table.replace_schema_metadata({**(table.schema.metadata or {}), PARQUET_KEY: encoded.encode()})
         pq.write_table(table, tmp)
 
-    atomic_write(path, write)
-    if fmt != "csv":
-        return
-    side = sidecar_path(path)
-    if encoded is None:
-        if side.exists():
-            side.unlink()
-        return
-    content = {"format": "clvkit table metadata", "table": Path(path).name,
-               "table_bytes": Path(path).stat().st_size, "metadata": json.loads(encoded)}
+    with atomic_files() as files:
+        tmp = files.write(path, write)
+        if fmt != "csv":
+            return
+        side = sidecar_path(path)
+        if encoded is None:
+            files.remove(side)
+            return
+        content = {"format": "clvkit table metadata", "table": Path(path).name,
+                   "table_bytes": Path(tmp).stat().st_size, "metadata": json.loads(encoded)}
 
-    def write_sidecar(tmp: str) -> None:
-        with open(tmp, "w", encoding="utf-8") as fh:
-            json.dump(content, fh, indent=2, sort_keys=True)
+        def write_sidecar(tmp: str) -> None:
+            with open(tmp, "w", encoding="utf-8") as fh:
+                json.dump(content, fh, indent=2, sort_keys=True)
 
-    atomic_write(side, write_sidecar)
+        files.write(side, write_sidecar)
+
+
+#: the value columns of a scores table (and their ``_lower`` / ``_upper`` bounds).
+SCORE_COLUMNS = ("expected_purchases", "p_alive", "discounted_purchases", "expected_spend", "clv")
+
+
+def check_scores_finite(frame: pd.DataFrame, path: Any) -> None:
+    """A :class:`DataError` if a value column of a scores table holds NaN or infinity."""
+    for column in frame.columns:
+        base = str(column).removesuffix("_lower").removesuffix("_upper")
+        if base not in SCORE_COLUMNS or not pd.api.types.is_numeric_dtype(frame[column]):
+            continue
+        values = frame[column].to_numpy(dtype=float)
+        bad = ~np.isfinite(values)
+        if bad.any():
+            first = int(np.flatnonzero(bad)[0])
+            raise DataError(f"refusing to write {path}: column {str(column)!r} is NaN or infinite for "
+                            f"{int(bad.sum())} of {len(values)} customers (first: {frame.index[first]!r}: "
+                            f"{float(values[first])}); the model's numbers are not usable (an unconverged fit or "
+                            "parameters out of range?). Check `clvkit fit`'s warnings and refit.")
 
 
 def table_unit(frame: pd.DataFrame, unit: str | None, path: Any, *, required: bool = True) -> str | None:

@@ -42,7 +42,7 @@ def test_summarize_fit_score_pipeline(tmp_path, sample_log, capsys):
     scores = tmp_path / "scores.csv"
     assert main(["score", str(summary), "--model", str(model), "--spend-model", str(spend), "--out", str(scores),
                  "--horizon", "52", "--chunk-size", "1000", "--quiet"]) == 0
-    scored = pd.read_csv(scores, index_col=0)
+    scored = pd.read_csv(scores, index_col=0, dtype={"customer_id": str})  # ids are strings from a CSV log
     # chunked scoring equals one call of the library on the whole summary
     direct = ck.clv(ck.load(model), ck.CustomerData.from_frame(frame, unit="W"), horizon=52, spend=ck.load(spend))
     pd.testing.assert_series_equal(scored["clv"], direct["clv"], check_names=False, check_index_type=False,
