@@ -21,11 +21,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from clvkit._contract import _plain, check_interval, is_purchase_model, is_spend_model, renamed
+from clvkit._contract import _plain, is_purchase_model, is_spend_model, renamed
 from clvkit.data.customer_data import CustomerData
-from clvkit.data.units import continuous_discount_rate
+from clvkit.data.units import check_discount_rate, continuous_discount_rate
 from clvkit.errors import DataError
-from clvkit.models._event import _CHUNK_CELLS, check_horizon
+from clvkit.models._event import _CHUNK_CELLS, check_finite_rows, check_horizon, check_level
 
 __all__ = ["clv"]
 
@@ -172,17 +172,13 @@ def plan_value(model: Any, horizon: Any = None, *, spend: Any = None, discount_r
     check_purchase_model(model)
     model._check_fitted()
     t = check_horizon(horizon, allow_infinite=True)
-    try:
-        rate = float(discount_rate)
-    except (TypeError, ValueError):
-        raise DataError("discount_rate must be an annual effective rate such as 0.10, "
-                        f"got {discount_rate!r}.") from None
+    rate = check_discount_rate(discount_rate)
     delta = continuous_discount_rate(rate, model.unit_)
     if np.isinf(t) and delta <= 0:
         raise DataError(f"an infinite horizon (horizon=None or inf) needs discount_rate > 0, got {discount_rate!r}: "
                         "undiscounted purchases over an unbounded future have no finite value.")
     margin = check_margin_rate(margin_rate)
-    level = check_interval(interval)
+    level = check_level(interval)
     n = check_n_draws(n_draws)
     if spend is None:
         kind = "none"
@@ -320,6 +316,24 @@ def evaluate(plan: ValuePlan, data: CustomerData | pd.DataFrame, *, p_alive: boo
             lo = scale * frame["discounted_purchases_lower"].to_numpy()
             up = scale * frame["discounted_purchases_upper"].to_numpy()
         frame["clv_lower"], frame["clv_upper"] = lo, up
+    return _check_finite_frame(frame, cd, model)
+
+
+def _check_finite_frame(frame: pd.DataFrame, cd: CustomerData, model: Any) -> pd.DataFrame:
+    """``frame`` if every value is finite; else a DataError naming how many customers, one example and the
+    likely cause (no valuation ever returns NaN or inf)."""
+    values = frame.to_numpy(dtype=float)
+    bad = ~np.isfinite(values).all(axis=1)
+    if bad.any():
+        columns = [c for c, b in zip(frame.columns, (~np.isfinite(values)).any(axis=0), strict=True) if b]
+        rows = cd.frame[list(model.columns)].to_numpy(dtype=float)
+        try:
+            check_finite_rows(np.where(bad, np.nan, 0.0), rows, model.columns, f"{columns}",
+                              type(model).__name__, getattr(model, "converged_", True))
+        except DataError as err:
+            first = _plain(cd.index[np.flatnonzero(bad)[0]])
+            raise DataError(f"{err} Not finite for {int(bad.sum())} of {len(frame)} customers (first: customer "
+                            f"{first!r}).") from None
     return frame
 
 

@@ -7,6 +7,8 @@ compression, the optimisation, the standard errors, the summary, and save/load.
 
 from __future__ import annotations
 
+import numbers
+import warnings
 from typing import Any, ClassVar, Self
 
 import numpy as np
@@ -15,11 +17,15 @@ import pandas as pd
 from clvkit._contract import Model, summary_frame
 from clvkit.data.customer_data import CustomerData, as_customer_data
 from clvkit.data.units import check_unit
-from clvkit.errors import DataError
+from clvkit.errors import ConvergenceWarning, DataError
 from clvkit.models._optimize import OptimumInfo, minimize_negloglik
 
 #: every concrete MLE model class by name, so that clvkit.load can rebuild it from JSON.
 MODEL_REGISTRY: dict[str, type[MLEModel]] = {}
+
+#: plausible range of every maximum-likelihood parameter (natural scale, bounds included). The fit
+#: searches inside it; a model file or ``from_params`` value outside it is a DataError.
+PARAM_RANGE: tuple[float, float] = (1e-8, 1e8)
 
 
 class MLEModel(Model):
@@ -49,7 +55,18 @@ class MLEModel(Model):
         False if the optimiser warned (see ``fit_info_``).
     fit_info_ : OptimumInfo
         Optimiser details: gradient, Hessian, iterations.
+
+    Notes
+    -----
+    Every parameter must be finite and inside :attr:`param_range` (``1e-8 <= value <= 1e8`` for
+    every model: wider than any estimate seen on real data in days, weeks or years, narrow enough
+    that every prediction is evaluated in bounded time). The fit searches inside that range;
+    ``from_params`` and model files (``from_dict`` / :func:`clvkit.load`) outside it raise a
+    :class:`~clvkit.DataError` naming the parameter and the range.
     """
+
+    #: inclusive plausible range of every parameter; see the class Notes.
+    param_range: ClassVar[tuple[float, float]] = PARAM_RANGE
 
     param_names: ClassVar[tuple[str, ...]] = ()
     columns: ClassVar[tuple[str, ...]] = ()
@@ -91,6 +108,28 @@ class MLEModel(Model):
     def _check_rows(self, rows: np.ndarray) -> None:
         """Model-specific checks of the rows (override to add)."""
 
+    def _identification_problem(self, rows: np.ndarray, weights: np.ndarray) -> str | None:
+        """Why the data cannot identify the parameters, or None (override to add)."""
+        return None
+
+    @classmethod
+    def _check_param_values(cls, params: pd.Series, source: str) -> None:
+        """Every parameter finite and inside :attr:`param_range`, or a DataError naming it."""
+        low, high = cls.param_range
+        values = params.to_numpy(dtype=float)
+        bad = ~(np.isfinite(values) & (values >= low) & (values <= high))
+        if bad.any():
+            shown = {k: float(v) for k, v in params[bad].items()}
+            raise DataError(f"{cls.__name__}: {source} parameter(s) {list(shown)} outside the plausible range "
+                            f"[{low:g}, {high:g}] (finite and > 0): got {shown}. Check the model file or the "
+                            "values stated by hand.")
+
+    def set_params(self, **params: Any) -> Self:
+        """Change hyper-parameters (takes effect at the next ``fit``); ``penalizer`` must be finite >= 0."""
+        if "penalizer" in params:
+            _check_penalizer(params["penalizer"])
+        return super().set_params(**params)
+
     # ------------------------------------------------------------------ fitting
     def fit(self, data: CustomerData | pd.DataFrame, *, weights: Any = None,
             initial_params: dict[str, float] | None = None, maxiter: int = 3000) -> Self:
@@ -110,9 +149,20 @@ class MLEModel(Model):
         Returns
         -------
         self
+
+        Notes
+        -----
+        A fit that is doubtful is still returned, with ``converged_ = False`` and a
+        :class:`~clvkit.ConvergenceWarning` that says why: the data do not identify the
+        parameters (e.g. no customer made a repeat purchase), the gradient is not ~0, the
+        Hessian is not positive definite, or a parameter ended on the edge of
+        :attr:`param_range`. Predictions from such a fit may not be finite; :func:`clvkit.clv`
+        and :func:`clvkit.score` then raise a :class:`~clvkit.DataError` rather than return them.
+        ``weights`` must be one finite number >= 0 per customer, not all 0.
         """
-        if not (np.isfinite(self.penalizer) and self.penalizer >= 0):
-            raise DataError(f"penalizer must be a finite number >= 0, got {self.penalizer!r}.")
+        _check_penalizer(self.penalizer)
+        if weights is not None:
+            check_weights(weights)
         rows, w, meta = self._rows(data, weights)
         if w.sum() <= 0:
             raise DataError(f"{type(self).__name__}: no rows to fit (total weight is 0).")
@@ -136,8 +186,17 @@ class MLEModel(Model):
             starts = [np.array([initial_params[p] for p in self.param_names], dtype=float)]
         else:
             starts = self._starts(rows, w)
+        low, high = self.param_range
         info = minimize_negloglik(objective, [np.log(s) for s in starts],
-                                  model_name=type(self).__name__, maxiter=maxiter)
+                                  model_name=type(self).__name__, maxiter=maxiter,
+                                  bounds=(float(np.log(low)), float(np.log(high))))
+        problem = self._identification_problem(rows, w)
+        if problem is not None:
+            warnings.warn(f"{type(self).__name__} is not identified by this data: {problem}. The fit is returned "
+                          "with converged_ = False; its predictions are not meaningful.", ConvergenceWarning,
+                          stacklevel=2)
+            info.converged = False
+            info.message = f"not identified: {problem}"
         self._set_fit(info, rows, w, total, meta)
         return self
 
@@ -205,6 +264,8 @@ class MLEModel(Model):
         Returns an array of shape ``(n_draws, n_params)`` in natural units.
         """
         self._check_fitted()
+        if isinstance(n_draws, bool) or not isinstance(n_draws, numbers.Integral) or n_draws < 1:
+            raise DataError(f"n_draws must be a whole number >= 1, got {n_draws!r}.")
         if not np.all(np.isfinite(self._cov_log)):
             raise DataError(f"{type(self).__name__}: the covariance is not finite, so no parameter "
                             "draws can be made (the fit is doubtful; see fit_info_).")
@@ -253,10 +314,7 @@ class MLEModel(Model):
             params = pd.Series({k: raw[k] for k in cls.param_names}, dtype=float)
         except (TypeError, ValueError):
             raise DataError(f"{cls.__name__}: parameters must be numbers, got {raw!r}.") from None
-        bad = ~(np.isfinite(params.to_numpy()) & (params.to_numpy() > 0))
-        if bad.any():
-            raise DataError(f"{cls.__name__}: parameters must be finite and > 0; got "
-                            f"{ {k: float(v) for k, v in params[bad].items()} }.")
+        cls._check_param_values(params, "the model file's")
         model = cls(**state.get("init", {}))
         model.params_ = params.rename("estimate")
         k = len(cls.param_names)
@@ -292,13 +350,35 @@ class MLEModel(Model):
         if missing:
             raise DataError(f"{cls.__name__}.from_params needs {list(cls.param_names)}; missing {missing}.")
         values = values[list(cls.param_names)]
-        bad = ~(np.isfinite(values.to_numpy()) & (values.to_numpy() > 0))
-        if bad.any():
-            raise DataError(f"{cls.__name__}: parameters must be finite and > 0; got {values[bad].to_dict()}.")
+        cls._check_param_values(values, "from_params")
         return cls.from_dict({"init": init, "params": values.to_dict(),
                               "covariance_log": None, "loglik": np.nan,
                               "n_obs": 0.0, "n_unique": 0, "unit": check_unit(unit), "converged": True,
                               "data_provenance": {"source": "from_params"}})
+
+
+def _check_penalizer(penalizer: Any) -> None:
+    if (isinstance(penalizer, bool) or not isinstance(penalizer, numbers.Real)
+            or not (np.isfinite(penalizer) and penalizer >= 0)):
+        raise DataError(f"penalizer must be a finite number >= 0, got {penalizer!r}.")
+
+
+def check_weights(weights: Any) -> np.ndarray:
+    """Fit weights: finite numbers >= 0, not all 0, or a DataError with the count and an example."""
+    raw = weights.to_numpy() if isinstance(weights, pd.Series | pd.DataFrame) else np.asarray(weights, dtype=object)
+    try:
+        values = np.asarray(raw, dtype=float).reshape(-1)
+    except (TypeError, ValueError):
+        raise DataError(f"weights must be numbers (one finite number >= 0 per customer), "
+                        f"got {weights!r:.80}.") from None
+    bad = ~np.isfinite(values) | (values < 0)
+    if bad.any():
+        first = int(np.flatnonzero(bad)[0])
+        raise DataError(f"weights must be finite numbers >= 0: {int(bad.sum())} of {len(values)} are NaN, infinite or "
+                        f"negative (first at position {first}: {float(values[first])!r}).")
+    if len(values) and not values.any():
+        raise DataError(f"weights are all 0 ({len(values)} customers): nothing to fit.")
+    return values
 
 
 def _jsonable(obj: Any) -> Any:

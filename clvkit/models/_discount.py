@@ -63,7 +63,7 @@ def discount_rule(horizon: float, delta: float, scale: float) -> tuple[float, fl
     horizon : float
         ``H >= 0`` in the data's unit, or ``numpy.inf`` (then ``delta`` must be > 0).
     delta : float
-        Continuous discount rate per unit of time, ``>= 0``.
+        Continuous discount rate per unit of time (``< 0`` only with a finite horizon).
     scale : float
         A lower bound on the distance from 0 to the nearest singularity of ``E`` in the complex
         t-plane; for the BG/NBD, MBG/NBD and Pareto/NBD ``E`` is analytic except on
@@ -110,13 +110,14 @@ def discount_rule(horizon: float, delta: float, scale: float) -> tuple[float, fl
     ``(delta t_K - KAPPA) / KAPPA ~ 8`` panels of constant length: a 52-week horizon on weekly data
     needs 2-6 panels, the infinite horizon at 10% a year 15-20 (120-160 evaluations of E).
     """
-    if horizon < 0 or delta < 0 or not (delta > 0 or np.isfinite(horizon)):
-        raise ValueError(f"need horizon >= 0 (finite unless delta > 0) and delta >= 0, got {horizon!r}, {delta!r}")
+    if horizon < 0 or not np.isfinite(delta) or not (delta > 0 or np.isfinite(horizon)):
+        raise ValueError(f"need horizon >= 0 (finite unless delta > 0) and a finite delta, got {horizon!r}, {delta!r}")
     if delta == 0.0 or horizon == 0.0:
         return float(horizon), 1.0, np.empty(0), np.empty(0)
-    end = float(min(horizon, truncation_point(delta)))
+    # a negative delta (a negative annual rate, finite horizons only) uses the same by-parts rule up to H
+    end = float(min(horizon, truncation_point(delta))) if delta > 0 else float(horizon)
     scale = float(scale) if np.isfinite(scale) and scale > 0 else end
-    left, right = _panels(end, float(delta), scale)
+    left, right = _panels(end, abs(float(delta)), scale)
     half = 0.5 * (right - left)
     nodes = (0.5 * (left + right))[:, None] + half[:, None] * _GL_X[None, :]
     weights = delta * np.exp(-delta * nodes) * half[:, None] * _GL_W[None, :]

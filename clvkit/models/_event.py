@@ -32,8 +32,8 @@ def check_horizon(horizon: float | None, name: str = "horizon", *, allow_infinit
     """
     if horizon is None and allow_infinite:
         return np.inf
-    if isinstance(horizon, bool):
-        raise DataError(f"{name} must be a number of time units, got {horizon!r}.")
+    if isinstance(horizon, bool | str | bytes):
+        raise DataError(f"{name} must be a number of time units, got {horizon!r} (a {type(horizon).__name__}).")
     try:
         value = float(horizon)  # type: ignore[arg-type]
     except (TypeError, ValueError):
@@ -42,6 +42,42 @@ def check_horizon(horizon: float | None, name: str = "horizon", *, allow_infinit
         what = "finite and >= 0" if not allow_infinite else ">= 0 (or None / inf for no end)"
         raise DataError(f"{name} must be {what} (in the data's time unit), got {horizon!r}.")
     return value
+
+
+def check_level(interval: Any) -> float | None:
+    """``None`` or a coverage level in (0, 1) given as a number (a string such as ``"0.9"`` is refused)."""
+    if isinstance(interval, bool | str | bytes):
+        raise DataError(f"interval must be a coverage level in (0, 1) such as 0.9 (a number), got {interval!r}.")
+    return check_interval(interval)
+
+
+def check_draws(n_draws: Any) -> int:
+    """A whole number of parameter draws >= 1."""
+    import numbers
+
+    if isinstance(n_draws, bool) or not isinstance(n_draws, numbers.Integral) or n_draws < 1:
+        raise DataError(f"n_draws must be a whole number >= 1, got {n_draws!r}.")
+    return int(n_draws)
+
+
+def check_finite_rows(values: np.ndarray, rows: np.ndarray, columns: Any, quantity: str, model_name: str,
+                      converged: Any = True) -> np.ndarray:
+    """``values`` if every one is finite, else a DataError naming how many rows and the first one.
+
+    Used on unique rows, before they are expanded to customers, so that no prediction method returns
+    NaN or inf.
+    """
+    values = np.asarray(values, dtype=float)
+    bad = ~np.isfinite(values)
+    if bad.any():
+        bad_rows = bad.reshape(len(rows), -1).any(axis=1) if values.size != len(rows) else bad.reshape(-1)
+        first = rows[np.flatnonzero(bad_rows)[0]]
+        example = {str(c): float(v) for c, v in zip(columns, first, strict=False)}
+        cause = ("the fit did not converge (converged_ is False): refit or check the data" if converged is False
+                 else "the parameters are extreme for such rows: check the model's parameters and the data")
+        raise DataError(f"{model_name}: cannot evaluate {quantity} accurately for {int(bad_rows.sum())} of {len(rows)} "
+                        f"distinct customer rows (rows like {example}); {cause}.")
+    return values
 
 
 class EventModel(MLEModel):
@@ -82,6 +118,17 @@ class EventModel(MLEModel):
 
     def _purchase_pmf(self, params: np.ndarray, n: np.ndarray, t: float) -> np.ndarray:
         return self.maths.purchase_pmf(params, n, t)
+
+    def _identification_problem(self, rows: np.ndarray, weights: np.ndarray) -> str | None:
+        used = weights > 0
+        if used.any() and not np.any(rows[used, 0] > 0):
+            return ("no customer made a repeat purchase (every frequency is 0), so purchase rates and drop-out "
+                    "cannot be told apart")
+        return None
+
+    def _check_finite(self, values: np.ndarray, rows: np.ndarray, quantity: str) -> np.ndarray:
+        return check_finite_rows(values, rows, self.columns, quantity, type(self).__name__,
+                                 getattr(self, "converged_", True))
 
     def _check_rows(self, rows: np.ndarray) -> None:
         """Continuous-time models need a positive observation time for every customer."""
@@ -131,7 +178,7 @@ class EventModel(MLEModel):
 
     def _per_customer(self, cd: CustomerData, fn: Any, name: str) -> pd.Series:
         packed = self._unique(cd)
-        values = np.asarray(fn(self._p(), packed.rows), dtype=float)
+        values = self._check_finite(fn(self._p(), packed.rows), packed.rows, name)
         return pd.Series(values[packed.inverse], index=cd.index, name=name)
 
     # ------------------------------------------------------------------ public predictions
@@ -192,7 +239,9 @@ class EventModel(MLEModel):
                             f"{getattr(self, 'unit_', None)!r}), e.g. predict(data, horizon=52).")
         cd = self._data(data)
         t = check_horizon(horizon)
-        level = check_interval(interval)
+        level = check_level(interval)
+        if level is not None:
+            check_draws(n_draws)
         packed = self._unique(cd)
         p = self._p()
         quantities = {
@@ -202,10 +251,11 @@ class EventModel(MLEModel):
         draws = self.param_draws(n_draws, random_seed) if level is not None else None
         out = {}
         for name, fn in quantities.items():
-            point = np.asarray(fn(p, packed.rows))
+            point = self._check_finite(fn(p, packed.rows), packed.rows, name)
             out[name] = point[packed.inverse]
             if draws is not None:
                 lower, upper = draw_interval(fn, draws, packed.rows, level)
+                self._check_finite(np.stack([lower, upper], axis=1), packed.rows, f"the interval of {name}")
                 # a plug-in point can sit outside a skewed draw interval by a hair: bounds enclose it
                 out[f"{name}_lower"] = np.minimum(lower, point)[packed.inverse]
                 out[f"{name}_upper"] = np.maximum(upper, point)[packed.inverse]
@@ -221,7 +271,10 @@ class EventModel(MLEModel):
         t = np.asarray(horizon, dtype=float)
         if np.any(~np.isfinite(t)) or np.any(t < 0):
             raise DataError(f"horizon must be finite and >= 0, got {horizon!r}.")
-        value = self._expected_purchases_new(p, t)
+        value = np.asarray(self._expected_purchases_new(p, t), dtype=float)
+        if not np.all(np.isfinite(value)):
+            raise DataError(f"{type(self).__name__}: cannot evaluate expected_purchases_new accurately at horizon "
+                            f"{horizon!r} with parameters {self.params_.to_dict()}.")
         return float(value) if np.ndim(value) == 0 else value
 
     def purchase_pmf(self, n: int | np.ndarray, horizon: float) -> float | np.ndarray:
@@ -231,7 +284,10 @@ class EventModel(MLEModel):
         counts = np.asarray(n)
         if np.any(counts < 0) or np.any(counts != np.round(counts)):
             raise DataError(f"n must be whole numbers >= 0, got {n!r}.")
-        value = self._purchase_pmf(p, counts.astype(float), t)
+        value = np.asarray(self._purchase_pmf(p, counts.astype(float), t), dtype=float)
+        if not np.all(np.isfinite(value)):
+            raise DataError(f"{type(self).__name__}: cannot evaluate purchase_pmf accurately for n={n!r}, "
+                            f"horizon {horizon!r} with parameters {self.params_.to_dict()}.")
         return float(value) if np.ndim(value) == 0 else value
 
 

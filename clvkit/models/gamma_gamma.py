@@ -85,7 +85,11 @@ class GammaGamma(MLEModel):
                   "is not positive for a repeat buyer",
                   "Gamma-Gamma models positive spend: remove returns or zero-value orders first, "
                   "or pass GammaGamma(exclude_nonpositive=True) to leave those customers out of the fit.")
-        corr = np.corrcoef(buyers["frequency"], buyers["monetary_value"])[0, 1] if len(buyers) > 2 else 0.0
+        freq = buyers["frequency"].to_numpy(dtype=float)
+        spend = buyers["monetary_value"].to_numpy(dtype=float)
+        # a constant column has no correlation (np.corrcoef would divide by a zero spread)
+        varies = len(buyers) > 2 and np.ptp(freq) > 0 and np.ptp(spend) > 0
+        corr = np.corrcoef(freq, spend)[0, 1] if varies else 0.0
         if np.isfinite(corr) and abs(corr) > 0.3:
             warnings.warn(f"frequency and monetary_value correlate ({corr:.2f}) among the {len(buyers)} "
                           "repeat buyers; Gamma-Gamma assumes they are independent.", DataWarning,
@@ -103,8 +107,22 @@ class GammaGamma(MLEModel):
         return gg.loglik_and_grad(params, rows[:, 0], rows[:, 1])
 
     def _spend_rows(self, params: np.ndarray, rows: np.ndarray) -> np.ndarray:
-        """Expected spend per transaction on unique ``(frequency, monetary_value)`` rows (eq. 8)."""
-        return gg.expected_spend(params, rows[:, 0], rows[:, 1])
+        """Expected spend per transaction on unique ``(frequency, monetary_value)`` rows (eq. 8).
+
+        Raises a DataError where it is infinite (q <= 1 makes the mean spend of a customer with
+        few purchases infinite) or not finite.
+        """
+        values = gg.expected_spend(params, rows[:, 0], rows[:, 1])
+        bad = ~np.isfinite(values)
+        if bad.any():
+            first = rows[np.flatnonzero(bad)[0]]
+            q = float(params[1])
+            why = (f"q = {q:g} <= 1 gives an infinite mean spend p gamma / (q - 1)" if q <= 1
+                   else "the parameters are extreme for such rows")
+            raise DataError(f"GammaGamma: expected spend is not finite for {int(bad.sum())} of {len(rows)} distinct "
+                            f"rows (rows like frequency={first[0]:g}, monetary_value={first[1]:g}): {why}. Refit, "
+                            "or check the model file.")
+        return values
 
     def _rows_of(self, data: CustomerData | pd.DataFrame) -> tuple[CustomerData, Any]:
         self._check_fitted()

@@ -135,7 +135,17 @@ def conditional_bracket(params: np.ndarray, x: np.ndarray, T: np.ndarray, t: np.
     """E[X(T, T+t) | x, t_x, T] / P(alive): a function of (x, T, t) only (broadcast)."""
     r, alpha, a, b = params
     z = t / (alpha + T + t)
-    return _scaled_bracket(a, b, r, a + b + x - 1.0, z) / (a - 1.0)
+    return _near_a_one(lambda a_: _scaled_bracket(a_, b, r, a_ + b + x - 1.0, z) / (a_ - 1.0), a)
+
+
+def _near_a_one(fn, a: float) -> np.ndarray:
+    """``fn(a)``, a ratio ``bracket / (a - 1)`` that is 0/0 at a = 1 (a removable singularity):
+    within 1e-6 of 1 it is interpolated linearly between a = 1 -/+ 1e-4 (error ~1e-8 relative)."""
+    if abs(a - 1.0) >= 1e-6:
+        return fn(a)
+    h = 1e-4
+    below, above = fn(1.0 - h), fn(1.0 + h)
+    return below + (a - (1.0 - h)) / (2.0 * h) * (above - below)
 
 
 def expected_purchases_new(params: np.ndarray, t: np.ndarray) -> np.ndarray:
@@ -143,7 +153,7 @@ def expected_purchases_new(params: np.ndarray, t: np.ndarray) -> np.ndarray:
     r, alpha, a, b = params
     t = np.asarray(t, dtype=float)
     z = t / (alpha + t)
-    return _scaled_bracket(a, b, r, a + b - 1.0, z) / (a - 1.0)
+    return _near_a_one(lambda a_: _scaled_bracket(a_, b, r, a_ + b - 1.0, z) / (a_ - 1.0), a)
 
 
 def purchase_pmf(params: np.ndarray, n: np.ndarray, t: float) -> np.ndarray:

@@ -18,6 +18,12 @@ from clvkit.errors import DataError
 
 #: finite-horizon discounted sums longer than this use the difference of two 2F1 closed forms.
 _DIRECT_SUM_MAX = 2000
+#: the DERT series gives up (NaN, a DataError upstream) after this many terms per row.
+_SERIES_MAX_TERMS = 2_000_000
+#: the likelihood holds (rows x opportunities) terms at once; beyond this many it refuses.
+_MAX_CELLS = 50_000_000
+#: purchase_pmf sums one term per opportunity of the horizon; beyond this many it refuses.
+_PMF_MAX_PERIODS = 100_000
 
 
 def _terms(params: np.ndarray, x: np.ndarray, t_x: np.ndarray, n: np.ndarray,
@@ -26,6 +32,12 @@ def _terms(params: np.ndarray, x: np.ndarray, t_x: np.ndarray, n: np.ndarray,
     died just before opportunity t_x+j+1 (j < n - t_x); invalid cells are -inf."""
     alpha, beta, gamma, delta = params
     width = int(np.max(n - t_x)) + 1 if len(x) else 1
+    if len(x) * width > _MAX_CELLS:
+        first = int(np.argmax(n - t_x))
+        raise DataError(f"BG/BB: cannot evaluate the likelihood for {len(x)} distinct rows with up to {width - 1} "
+                        f"opportunities after the last transaction (rows like frequency={x[first]:g}, "
+                        f"recency={t_x[first]:g}, n_periods={n[first]:g}): more than {_MAX_CELLS:,} terms. "
+                        "Use a coarser opportunity unit.")
     j = np.arange(width - 1, dtype=float)[None, :]
     m = t_x[:, None] + j                                  # opportunities survived
     valid = j < (n - t_x)[:, None]
@@ -98,10 +110,17 @@ def _survival_sum(gamma: float, delta: float, start: np.ndarray, count: np.ndarr
         delta/(gamma-1) G(gamma+delta)/G(1+delta)
             [G(1+delta+start)/G(gamma+delta+start) - G(1+delta+start+count)/G(gamma+delta+start+count)]
 
-    (a direct sum when gamma is within 1e-6 of 1, where the closed form is 0/0)."""
+    (when gamma is within 1e-6 of 1, where the closed form is 0/0: a direct sum up to 2,000 terms,
+    beyond that the closed form at gamma = 1 +/- 1e-4 interpolated linearly, the function being smooth in
+    gamma: error ~1e-8 relative with bounded work)."""
     start = np.asarray(start, dtype=float)
     count = np.broadcast_to(np.asarray(count, dtype=float), np.broadcast(start, count).shape)
     start = np.broadcast_to(start, count.shape)
+    if abs(gamma - 1.0) < 1e-6 and np.max(count, initial=0) > _DIRECT_SUM_MAX:
+        h = 1e-4
+        below = _survival_sum(1.0 - h, delta, start, count)
+        above = _survival_sum(1.0 + h, delta, start, count)
+        return below + (gamma - (1.0 - h)) / (2.0 * h) * (above - below)
     if abs(gamma - 1.0) < 1e-6:
         out = np.zeros(count.shape)
         for k in range(1, int(np.max(count, initial=0)) + 1):
@@ -146,6 +165,9 @@ def purchase_pmf(params: np.ndarray, x: np.ndarray, horizon: float) -> np.ndarra
     """
     alpha, beta, gamma, delta = params
     n = float(whole_periods(horizon))
+    if n > _PMF_MAX_PERIODS:
+        raise DataError(f"BG/BB purchase_pmf sums one term per opportunity; horizon={horizon!r} is more than "
+                        f"{_PMF_MAX_PERIODS:,} opportunities. Use a coarser opportunity unit.")
     x = np.asarray(x, dtype=float)
     c_ab, c_gd = betaln(alpha, beta), betaln(gamma, delta)
 
@@ -172,7 +194,9 @@ def hyp2f1_unit(b: np.ndarray, c: np.ndarray, v: float, chunk: int = 4096) -> np
     The terms ``prod_{j<k} (b+j)/(c+j) v`` are positive with ratio below v, so the sum is
     accumulated in chunks (log-space cumulative products) until the geometric bound on the
     rest, ``term v / (1 - v)``, is below 1e-17 of the sum. scipy's ``hyp2f1`` returns NaN here
-    for large b with v near 1 (weekly discounting), hence this.
+    for large b with v near 1 (weekly discounting), hence this. A row not converged after
+    :data:`_SERIES_MAX_TERMS` terms (v within ~2e-5 of 1), or with non-finite input, is NaN (a
+    DataError upstream): the loop never runs unbounded.
     """
     b = np.atleast_1d(np.asarray(b, dtype=float))
     c = np.broadcast_to(np.asarray(c, dtype=float), b.shape)
@@ -182,15 +206,19 @@ def hyp2f1_unit(b: np.ndarray, c: np.ndarray, v: float, chunk: int = 4096) -> np
         return total
     log_v = np.log(v)
     start = 0
-    while True:
+    bad = ~(np.isfinite(b) & np.isfinite(c))
+    active = ~bad
+    b_safe, c_safe = np.where(active, b, 1.0), np.where(active, c, 2.0)
+    while active.any() and start < _SERIES_MAX_TERMS:
+        idx = np.flatnonzero(active)
         k = start + np.arange(chunk, dtype=float)[None, :]
-        steps = np.log(b[:, None] + k) - np.log(c[:, None] + k) + log_v
-        logs = log_term[:, None] + np.cumsum(steps, axis=1)
-        total = total + np.exp(logs).sum(axis=1)
-        log_term = logs[:, -1]
+        steps = np.log(b_safe[idx, None] + k) - np.log(c_safe[idx, None] + k) + log_v
+        logs = log_term[idx, None] + np.cumsum(steps, axis=1)
+        total[idx] = total[idx] + np.exp(logs).sum(axis=1)
+        log_term[idx] = logs[:, -1]
         start += chunk
-        if np.all(np.exp(log_term) * v / (1.0 - v) < 1e-17 * total):
-            return total
+        active[idx] = ~(np.exp(log_term[idx]) * v / (1.0 - v) < 1e-17 * total[idx])
+    return np.where(bad | active, np.nan, total)
 
 
 def discounted_expected_purchases(params: np.ndarray, x: np.ndarray, t_x: np.ndarray,

@@ -17,9 +17,9 @@ from __future__ import annotations
 
 import numpy as np
 from scipy import stats
-from scipy.special import betaln, digamma, expit, gammaln, hyp2f1
+from scipy.special import betaln, digamma, expit, gammaln
 
-from clvkit.models._math.beta_geo import mix_two_branches
+from clvkit.models._math.beta_geo import _near_a_one, _scaled_bracket, conditional_bracket, mix_two_branches
 
 
 def loglik_and_grad(params: np.ndarray, x: np.ndarray, t_x: np.ndarray,
@@ -67,15 +67,16 @@ def expected_purchases(params: np.ndarray, x: np.ndarray, t_x: np.ndarray, T: np
         (a+b+x)/(a-1) [1 - ((alpha+T)/(alpha+T+t))^(r+x) 2F1(r+x, b+x+1; a+b+x; t/(alpha+T+t))]
         * P(alive)
 
-    (alive customers have posterior lambda ~ gamma(r+x, alpha+T), p ~ beta(a, b+x+1)).
+    (alive customers have posterior lambda ~ gamma(r+x, alpha+T), p ~ beta(a, b+x+1)). That is the
+    BG/NBD bracket at b+1, evaluated through Euler's transformation
+    (:func:`clvkit.models._math.beta_geo.conditional_bracket`), which stays finite for frequencies
+    of 1e6 where the direct 2F1 overflows to NaN.
     """
     r, alpha, a, b = params
     if t == 0:
         return np.zeros(np.shape(x))
-    z = t / (alpha + T + t)
-    power = np.exp((r + x) * (np.log(alpha + T) - np.log(alpha + T + t)))
-    bracket = 1.0 - power * hyp2f1(r + x, b + x + 1.0, a + b + x, z)
-    return (a + b + x) / (a - 1.0) * bracket * p_alive(params, x, t_x, T)
+    shifted = np.array([r, alpha, a, b + 1.0])
+    return conditional_bracket(shifted, x, T, t) * p_alive(params, x, t_x, T)
 
 
 def expected_purchases_new(params: np.ndarray, t: np.ndarray) -> np.ndarray:
@@ -85,8 +86,9 @@ def expected_purchases_new(params: np.ndarray, t: np.ndarray) -> np.ndarray:
     """
     r, alpha, a, b = params
     t = np.asarray(t, dtype=float)
-    power = np.exp(-r * np.log1p(t / alpha))
-    return b / (a - 1.0) * (1.0 - power * hyp2f1(r, b + 1.0, a + b, t / (alpha + t)))
+    # b/(a+b) times the BG/NBD bracket at b+1 and x = 0 (Euler-transformed, as above)
+    z = t / (alpha + t)
+    return b / (a + b) * _near_a_one(lambda a_: _scaled_bracket(a_, b + 1.0, r, a_ + b, z) / (a_ - 1.0), a)
 
 
 def purchase_pmf(params: np.ndarray, n: np.ndarray, t: float) -> np.ndarray:
