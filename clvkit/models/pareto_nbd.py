@@ -84,3 +84,10 @@ class ParetoNBD(ClosedFormDiscounting, EventModel):
 
     def _weighted_loglik_and_grad(self, params, rows, weights):
         return pnbd.weighted_loglik_and_grad(params, self._prepared(rows), weights)
+
+    def _discounted_purchases_rows(self, params, rows, horizon, delta):
+        # DET's Tricomi-U form needs a positive force of interest; a negative annual rate (finite
+        # horizons only) integrates E[X(t)] by parts like the models without a closed form.
+        if delta < 0.0:
+            return EventModel._discounted_purchases_rows(self, params, rows, horizon, delta)
+        return super()._discounted_purchases_rows(params, rows, horizon, delta)
