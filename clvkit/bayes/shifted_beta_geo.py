@@ -467,14 +467,15 @@ class ShiftedBetaGeo(BayesModel):
 
         ``DEL = 2F1(1, beta; alpha+beta; 1/(1+d)) = sum_{t>=0} S(t)/(1+d)^t`` (FH 2010 eq. 3):
         the first payment counts undiscounted. ``discount_rate`` is an ANNUAL effective rate,
-        converted to the model's period.
+        converted to the model's period; it must be > 0 (the sum is over an unbounded future) and
+        is checked by :func:`clvkit.data.units.check_discount_rate`.
 
         Returns
         -------
         Series ``discounted_lifetime`` indexed by ``cohort``; with ``interval`` (e.g. 0.9) a
         DataFrame that adds ``discounted_lifetime_lower, discounted_lifetime_upper``.
         """
-        d = per_period_rate(discount_rate, self._unit())
+        d = per_period_rate(discount_rate, self._unit(), infinite_horizon=True)
         a, b, labels = self._alpha_beta(cohort, n_draws, random_seed)
         values = hyp2f1(1.0, b, a + b, 1.0 / (1.0 + d))
         frame = interval_frame(values, check_interval(interval), pd.Index(labels, name="cohort"),
@@ -490,7 +491,8 @@ class ShiftedBetaGeo(BayesModel):
         ``DERL = (beta+n-1)/(alpha+beta+n-1) * 2F1(1, beta+n; alpha+beta+n; 1/(1+d))`` with
         ``n - 1 = renewals``; it equals ``sum_{t>=n} S(t | T > n-1) / (1+d)^(t-n)``: the
         customer stands just before her next renewal decision, whose payment counts
-        undiscounted. ``discount_rate`` is an ANNUAL effective rate.
+        undiscounted. ``discount_rate`` is an ANNUAL effective rate > 0 (checked by
+        :func:`clvkit.data.units.check_discount_rate`).
 
         Returns
         -------
@@ -498,7 +500,7 @@ class ShiftedBetaGeo(BayesModel):
         ``(cohort, renewals)``; with ``interval`` a DataFrame that adds
         ``discounted_residual_lifetime_lower, discounted_residual_lifetime_upper``.
         """
-        d = per_period_rate(discount_rate, self._unit())
+        d = per_period_rate(discount_rate, self._unit(), infinite_horizon=True)
         n = _periods(renewals)
         a, b, labels = self._alpha_beta(cohort, n_draws, random_seed)
         values = derl(a[..., None], b[..., None], d, n)

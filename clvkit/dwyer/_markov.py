@@ -1,12 +1,32 @@
 """Pure maths of the recency-state Markov chain (Pfeifer & Carraway 2000): the transition matrix,
 state values over finite and infinite horizons, the optimal contact policy. No pandas, no state.
 
-Checked by tests/unit/test_dwyer_always_a_share.py and tests/oracle/test_always_a_share_simulation.py.
+Bounded work whatever the horizon H (Pfeifer & Carraway give the sums; the bounds are ours):
+
+- with discounting (``x < 1``) and ``x**H <= 1e-12``, the H-period value equals the infinite
+  one to 1e-12 of ``max|V|`` (``V - V_H = (xP)^H V`` and ``P`` is stochastic), so the
+  infinite-horizon solution is returned; the same bound holds for value iteration
+  (``|V*_H - V*| <= x**H max|V*|``), so the optimal policy is then the infinite-horizon one;
+- otherwise ``sum_{t<H} (xP)^t R`` is summed by doubling, ``O(K^3 log H)``;
+- backward induction (the optimal policy over a finite horizon) takes one step per period and
+  is refused above :data:`MAX_POLICY_STEPS` periods;
+- values that overflow (a negative rate over a long horizon) are refused.
+
+Checked by tests/unit/test_dwyer_always_a_share.py, tests/robustness/test_dwyer_bounds.py and
+tests/oracle/test_always_a_share_simulation.py.
 """
 
 from __future__ import annotations
 
 import numpy as np
+
+from clvkit.dwyer._checks import converged_horizon, finite_values
+from clvkit.errors import DataError
+
+#: Longest finite horizon, in periods, for which the optimal policy is found by backward
+#: induction (one step per period, about 15 microseconds each for 5 states) when the infinite
+#: horizon does not stand in for it (a rate <= 0, or a rate so small that ``x**H > 1e-12``).
+MAX_POLICY_STEPS = 100_000
 
 
 def transition_matrix(p: np.ndarray, contact: np.ndarray) -> np.ndarray:
@@ -26,20 +46,59 @@ def transition_matrix(p: np.ndarray, contact: np.ndarray) -> np.ndarray:
 
 def state_values(p: np.ndarray, margin: float, cost: float, x: float, contact: np.ndarray,
                  horizon: int | None) -> np.ndarray:
-    """V = (I - xP)^-1 R (horizon None) or sum_{t<H} (xP)^t R, Pfeifer & Carraway (2000)."""
+    """V = (I - xP)^-1 R (horizon None) or sum_{t<H} (xP)^t R, Pfeifer & Carraway (2000).
+
+    A finite horizon past :func:`~clvkit.dwyer._checks.converged_horizon` gives the infinite
+    value (equal to 1e-12 of ``max|V|``); a long one is summed by doubling (:func:`power_sum`).
+    """
     P = transition_matrix(p, contact)
     R = np.where(contact, p * margin - cost, 0.0)
-    if horizon is None:
-        return np.linalg.solve(np.eye(len(p)) - x * P, R)
-    v = np.zeros(len(p))
-    for _ in range(horizon):
-        v = R + x * (P @ v)
-    return v
+    if horizon is None or horizon >= converged_horizon(x):
+        return _finite(np.linalg.solve(np.eye(len(p)) - x * P, R))
+    return _finite(power_sum(x * P, R, horizon))
+
+
+def power_sum(A: np.ndarray, R: np.ndarray, horizon: int) -> np.ndarray:
+    """``sum_{t=0}^{H-1} A^t R`` for ``A`` of shape ``(..., K, K)`` and ``R`` of ``(..., K)``.
+
+    Direct recursion ``v <- R + A v`` up to 64 periods; beyond, binary doubling on
+    ``(A^n, sum_{t<n} A^t)``: ``O(K^3 log H)`` work, whatever H.
+    """
+    if horizon <= 64:
+        v = np.zeros(R.shape)
+        for _ in range(horizon):
+            v = R + (A @ v[..., None])[..., 0]
+        return v
+    K = A.shape[-1]
+    block_pow = A.copy()                                   # A^n, n = 2^k
+    block_sum = np.broadcast_to(np.eye(K), A.shape).copy()  # sum_{t<n} A^t
+    offset = np.broadcast_to(np.eye(K), A.shape).copy()     # A^(periods summed so far)
+    total = np.zeros(R.shape)
+    h = horizon
+    with np.errstate(over="ignore", invalid="ignore"):     # overflow is refused by _finite
+        while h:
+            if h & 1:
+                total = total + (offset @ (block_sum @ R[..., None]))[..., 0]
+                offset = offset @ block_pow
+            h >>= 1
+            if h:
+                block_sum = block_sum + block_pow @ block_sum
+                block_pow = block_pow @ block_pow
+    return total
+
+
+def _finite(v: np.ndarray) -> np.ndarray:
+    return finite_values(v)
 
 
 def optimal_policy(p: np.ndarray, margin: float, cost: float, x: float,
                    horizon: int | None) -> tuple[np.ndarray, np.ndarray]:
-    """Optimal contact flags and values: policy iteration (infinite) or backward induction."""
+    """Optimal contact flags and values: policy iteration (infinite) or backward induction.
+
+    A finite horizon past :func:`~clvkit.dwyer._checks.converged_horizon` is solved as the
+    infinite one (same value to 1e-12 of ``max|V|``); one longer than
+    :data:`MAX_POLICY_STEPS` otherwise is a DataError.
+    """
     K = len(p)
     nxt = np.minimum(np.arange(1, K + 1), K - 1)
 
@@ -48,14 +107,21 @@ def optimal_policy(p: np.ndarray, margin: float, cost: float, x: float,
         q_off = x * v[nxt]
         return q_on, q_off
 
-    if horizon is not None:
+    if horizon is not None and horizon < converged_horizon(x):
+        if horizon > MAX_POLICY_STEPS:
+            raise DataError(
+                f"horizon={horizon:,} periods is too long for the optimal policy over a finite "
+                f"horizon (backward induction, one step per period; at most {MAX_POLICY_STEPS:,}) "
+                "at this discount rate; give horizon <= "
+                f"{MAX_POLICY_STEPS:,}, or horizon=None with a discount_rate > 0.")
         v = np.zeros(K)
         contact = np.ones(K, dtype=bool)
-        for _ in range(horizon):
-            q_on, q_off = q_values(v)
-            contact = q_on >= q_off
-            v = np.where(contact, q_on, q_off)
-        return contact, v
+        with np.errstate(over="ignore", invalid="ignore"):  # overflow is refused by _finite
+            for _ in range(horizon):
+                q_on, q_off = q_values(v)
+                contact = q_on >= q_off
+                v = np.where(contact, q_on, q_off)
+        return contact, _finite(v)
     contact = np.ones(K, dtype=bool)
     for _ in range(10 * K + 10):
         v = state_values(p, margin, cost, x, contact, None)
@@ -81,9 +147,6 @@ def batch_state_values(p: np.ndarray, margin: float, cost: float, x: float,
     nxt = np.minimum(np.arange(1, K + 1), K - 1)
     P[:, np.arange(K), nxt] += 1.0 - p
     R = p * margin - cost
-    if horizon is None:
+    if horizon is None or horizon >= converged_horizon(x):
         return np.linalg.solve(np.eye(K)[None] - x * P, R[..., None])[..., 0]
-    v = np.zeros((n, K))
-    for _ in range(horizon):
-        v = R + x * np.einsum("nij,nj->ni", P, v)
-    return v
+    return _finite(power_sum(x * P, R, horizon))

@@ -100,6 +100,18 @@ class AlwaysAShare(Model):
     marketed to does not buy that period (the catalogue setting of Pfeifer & Carraway).
     Standard errors of ``p_k`` are binomial, ``sqrt(p (1 - p) / opportunities)``.
 
+    Rates and horizons: ``discount_rate`` is checked by
+    :func:`clvkit.data.units.check_discount_rate` (a number > -1; a DataWarning above 100% a
+    year, a DataError above 500%); the infinite horizon needs a rate > 0, a finite one takes a
+    rate in (-1, 0] too. Work is bounded whatever the horizon H: when ``x^H <= 1e-12``
+    (``x = 1 / (1 + d)`` per period) the H-period values, and the optimal policy, are the
+    infinite-horizon ones to 1e-12 of ``max|V|`` (``V - V_H = (xP)^H V``; value iteration
+    contracts by ``x``); otherwise values are summed by doubling (``O(K^3 log H)``) and the
+    optimal policy by backward induction up to
+    :data:`~clvkit.dwyer._markov.MAX_POLICY_STEPS` periods (a DataError beyond). Values that
+    overflow (a negative rate over a long horizon) are a DataError. Margin and cost are money
+    >= 0.
+
     Examples
     --------
     >>> import clvkit as ck
@@ -298,7 +310,7 @@ class AlwaysAShare(Model):
             [0, 1]; the margin is held fixed), widened to contain the point value. A model
             stated by hand has no known uncertainty and raises a DataError.
         n_draws
-            Number of draws for ``interval``.
+            Number of draws for ``interval``: a whole number >= 2, checked even without one.
         random_seed
             Seed of the draws: the same seed gives the same frame; None is fresh randomness.
         discount_rate
@@ -313,6 +325,7 @@ class AlwaysAShare(Model):
         """
         self._check_fitted()
         level = check_interval(interval)
+        n_draws = check_n_draws(n_draws)
         value = self.value(discount_rate, horizon=horizon)
         out = pd.DataFrame({"value": value})
         if level is not None:
@@ -323,7 +336,7 @@ class AlwaysAShare(Model):
             x, c, h = self._inputs(discount_rate, None, horizon)
             frame = self.summary()
             draws = binomial_draws(frame["estimate"].to_numpy(), frame["std_error"].to_numpy(),
-                                   check_n_draws(n_draws), random_seed)
+                                   n_draws, random_seed)
             values = batch_state_values(draws, self.margin_, c, x, h)
             out["value_lower"], out["value_upper"] = draw_bounds(values, value.to_numpy(), level)
         if data is None:
@@ -341,13 +354,10 @@ class AlwaysAShare(Model):
     def _inputs(self, discount_rate: float, cost_per_period: float | None,
                 horizon: int | None) -> tuple[float, float, int | None]:
         self._check_fitted()
-        x = period_discount(discount_rate, self.unit_)
+        h = check_horizon(horizon)
+        x = period_discount(discount_rate, self.unit_, infinite_horizon=h is None)
         c = check_amount("cost_per_period", self.cost if cost_per_period is None else cost_per_period,
                          nonnegative=True)
-        h = check_horizon(horizon)
-        if h is None and x >= 1.0:
-            raise DataError(f"an infinite-horizon value needs discount_rate > 0, got {discount_rate!r}; "
-                            "give a horizon for a rate <= 0.")
         return x, c, h
 
     def value(self, discount_rate: float, cost_per_period: float | None = None,

@@ -8,8 +8,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from clvkit.dwyer._checks import check_amount
-from clvkit.errors import DataError
+from clvkit.data.units import check_discount_rate
+from clvkit.dwyer._checks import check_count
+from clvkit.errors import DataError, plain
 
 
 def cohort_table(customers: float, retention: Sequence[float] | float,
@@ -31,16 +32,18 @@ def cohort_table(customers: float, retention: Sequence[float] | float,
     Parameters
     ----------
     customers
-        Customers acquired (year 1).
+        Customers acquired (year 1): a whole number >= 1.
     retention
         Retention rate of each year (share of that year's customers kept into the next), one
         per year or one fewer (the last year's rate does not change the table); a single
-        number is used for every year.
+        number is used for every year. Each argument is a number or a flat, non-empty sequence
+        of numbers (strings, empty lists and 2-D tables are refused with a DataError naming it).
     orders, order_value, cost_rate
         Orders per customer, average order value and variable cost as a share of revenue, per
         year (or one number for all years). The number of years is the longest of these.
     discount_rate
-        Annual discount rate (> -1).
+        Annual effective discount rate, checked by :func:`clvkit.data.units.check_discount_rate`
+        (> -1; a warning above 1 = 100% a year, an error above 5 = 500%).
 
     Returns
     -------
@@ -63,22 +66,19 @@ def cohort_table(customers: float, retention: Sequence[float] | float,
     >>> t["ltv"].round(2).tolist()
     [76.5, 121.78, 150.13]
     """
-    n0 = check_amount("customers", customers, nonnegative=True)
-    if n0 <= 0:
-        raise DataError(f"customers must be > 0 (the cohort acquired), got {customers!r}.")
-    lengths = [np.size(v) for v in (orders, order_value, cost_rate)]
-    years = max(lengths)
-    orders_ = _per_year("orders", orders, years, low=0.0)
-    value_ = _per_year("order_value", order_value, years, low=0.0)
-    cost_ = _per_year("cost_rate", cost_rate, years, low=0.0, high=1.0)
-    ret = np.asarray(retention, dtype=float).ravel()
+    n0 = check_count("customers", customers)
+    raw = {name: _as_1d(name, values) for name, values in (
+        ("retention", retention), ("orders", orders), ("order_value", order_value),
+        ("cost_rate", cost_rate))}
+    years = max(raw[name].size for name in ("orders", "order_value", "cost_rate"))
+    orders_ = _per_year("orders", raw["orders"], years, low=0.0)
+    value_ = _per_year("order_value", raw["order_value"], years, low=0.0)
+    cost_ = _per_year("cost_rate", raw["cost_rate"], years, low=0.0, high=1.0)
+    ret = raw["retention"]
     if ret.size == years - 1 and years > 1:
         ret = np.append(ret, np.nan)
-    ret = _per_year("retention", ret if ret.size > 1 else ret[0] if ret.size else ret, years,
-                    low=0.0, high=1.0, allow_nan_last=True)
-    d = check_amount("discount_rate", discount_rate)
-    if d <= -1.0:
-        raise DataError(f"discount_rate must be > -1, got {discount_rate!r}.")
+    ret = _per_year("retention", ret, years, low=0.0, high=1.0, allow_nan_last=True)
+    d = check_discount_rate(discount_rate)
     n = n0 * np.concatenate([[1.0], np.cumprod(ret[:-1])])
     revenue = n * orders_ * value_
     cost = cost_ * revenue
@@ -94,9 +94,24 @@ def cohort_table(customers: float, retention: Sequence[float] | float,
     }, index=pd.Index(year, name="year"))
 
 
-def _per_year(name: str, values: Any, years: int, *, low: float, high: float = np.inf,
+def _as_1d(name: str, values: Any) -> np.ndarray:
+    """One number or a flat sequence of numbers as a float array; a DataError naming ``name``
+    for an empty sequence, a table (2-D) or anything that is not numbers (strings included)."""
+    arr = np.asarray(values) if not isinstance(values, pd.Series | pd.DataFrame) else values.to_numpy()
+    if arr.dtype.kind not in "iuf":
+        raise DataError(f"{name} must be a number or a sequence of numbers (one per year), got "
+                        f"{values!r}.")
+    if arr.ndim > 1:
+        raise DataError(f"{name} must be a number or a flat sequence (one value per year), got an "
+                        f"array of shape {arr.shape}; give one row, e.g. {name}[0].")
+    if arr.size == 0:
+        raise DataError(f"{name} is empty; give one value per year or a single number for all "
+                        "years.")
+    return arr.astype(float).ravel()
+
+
+def _per_year(name: str, arr: np.ndarray, years: int, *, low: float, high: float = np.inf,
               allow_nan_last: bool = False) -> np.ndarray:
-    arr = np.asarray(values, dtype=float).ravel()
     if arr.size == 1:
         arr = np.full(years, arr[0])
     if arr.size != years:
@@ -108,5 +123,5 @@ def _per_year(name: str, values: Any, years: int, *, low: float, high: float = n
         i = int(np.flatnonzero(bad)[0])
         span = f"[{low:g}, {high:g}]" if np.isfinite(high) else f">= {low:g}"
         raise DataError(f"{name} must be finite and {span}: {int(bad.sum())} of {arr.size} years are "
-                        f"not (first: year {i + 1}, {name} = {check[i]!r}).")
+                        f"not (first: year {i + 1}, {name} = {plain(check[i])!r}).")
     return arr

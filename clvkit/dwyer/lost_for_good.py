@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Hashable
 from typing import Any, Self
 
@@ -22,10 +23,14 @@ from clvkit.dwyer._checks import (
     binomial_draws,
     binomial_summary,
     check_amount,
+    check_count,
     check_horizon,
     check_n_draws,
     check_share,
+    check_whole_alive,
+    converged_horizon,
     draw_bounds,
+    finite_values,
     frame_from_json,
     frame_to_json,
     jsonable,
@@ -45,6 +50,35 @@ from clvkit.models.shifted_beta_geo import ShiftedBetaGeo
 
 RETENTION_KINDS = ("sbg", "constant", "empirical")
 STATUS_COLUMNS = ("cohort", "observed", "tenure", "alive")
+#: Most sBG terms summed directly for one finite-horizon value (a rate <= 0, or a rate so small
+#: that the horizon is short of convergence); more is a DataError (about 0.5 s of work).
+MAX_SUM_TERMS = 20_000_000
+#: Terms per chunk of a direct sum (bounded memory: 8 MB per array).
+CHUNK_TERMS = 1_000_000
+#: Most periods of a period-by-period table (:meth:`LostForGood.predict`,
+#: :meth:`LostForGood.projection`): one row per period.
+MAX_TABLE_PERIODS = 1_000_000
+
+
+def _geometric(q: float, n: float) -> float:
+    """``sum_{i<n} q^i`` for ``q >= 0``: ``n`` at ``q = 1``, ``1 / (1 - q)`` for infinite ``n``."""
+    if q == 1.0:
+        return float(n)
+    if q == 0.0:
+        return 1.0
+    if math.isinf(n):
+        return 1.0 / (1.0 - q)
+    return float(-np.expm1(n * np.log(q)) / (1.0 - q))
+
+
+def _check_table_horizon(h: int | None, horizon: Any, what: str) -> int:
+    if h is None or h < 1:
+        raise DataError(f"horizon must be a whole number of periods >= 1 for {what}, got {horizon!r}.")
+    if h > MAX_TABLE_PERIODS:
+        raise DataError(f"horizon={h:,} periods would make a table of {h:,} rows ({what} has one row "
+                        f"per period; at most {MAX_TABLE_PERIODS:,}); for a value over a long "
+                        "horizon use value(..., horizon=...) or horizon=None.")
+    return h
 
 
 @register("LostForGood", "retention")
@@ -112,6 +146,25 @@ class LostForGood(Model):
     Journal of Direct Marketing 3(4). Constant retention: ``m (1 + d) / (1 + d - r)``
     (Gupta & Lehmann 2003, with the first margin at t = 0). Standard errors of the constant and
     empirical rates are binomial, ``sqrt(r (1 - r) / n)`` with ``n`` the customers at risk.
+
+    Rates, money and counts: ``discount_rate`` is checked by
+    :func:`clvkit.data.units.check_discount_rate` (a number > -1; a DataWarning above 100% a
+    year, a DataError above 500%). An infinite horizon (``horizon=None``) needs a rate > 0: with
+    a rate <= 0 the sum does not converge to a meaningful value (DataError). A finite horizon
+    takes any rate in (-1, 0] too (later margins then weigh more than earlier ones). Margins and
+    the acquisition cost are money >= 0 (strings refused); the customers of a projection and the
+    ``alive`` counts of a survival table are whole numbers.
+
+    Bounded work, whatever the horizon H: with a rate > 0 and ``x^H / (1 - x) <= 1e-12``
+    (``x = 1 / (1 + d)`` per period) the H-period value equals the infinite one to 1e-12
+    relative (the tail is at most ``S(start) x^H / (1 - x)``) and the infinite closed form is
+    returned. Otherwise constant and empirical retention use the geometric closed form
+    ``sum_{i<n} (r_P x)^i = (1 - (r_P x)^n) / (1 - r_P x)``; sBG at a zero rate with
+    ``alpha > 1`` uses ``sum_{t>=n} S(t) = S(n) (alpha + beta + n - 1) / (alpha - 1)``
+    differenced; any other sBG sum is added up in chunks (bounded memory) up to
+    :data:`MAX_SUM_TERMS` terms, beyond which it is a DataError. A value that overflows (a rate
+    <= 0 over a long horizon) is a DataError. ``predict`` and ``projection`` have one row per
+    period and refuse more than :data:`MAX_TABLE_PERIODS` rows.
 
     Examples
     --------
@@ -185,6 +238,7 @@ class LostForGood(Model):
             extra = dict(panel.provenance)
         else:
             check_same_unit(unit, getattr(data, "attrs", {}).get("unit"), "a survival table")
+            check_whole_alive(data)
             table = validate_survival(data, periods)
             source, extra = "survival table", {}
         table.attrs["unit"] = unit
@@ -264,14 +318,16 @@ class LostForGood(Model):
             cohorts), a survival table (its period-0 counts, summed) or a transaction log /
             :class:`~clvkit.data.periods.PeriodPanel` (its customers; nothing is refitted).
         horizon
-            Number of periods 0..horizon-1 (default: the periods fitted on plus one).
+            Number of periods 0..horizon-1 (default: the periods fitted on plus one), at most
+            :data:`MAX_TABLE_PERIODS`.
         interval
             If given (e.g. 0.9), add ``<q>_lower, <q>_upper`` for each quantity: equal-tailed
             intervals over ``n_draws`` parameter draws (sbg: the sBG's asymptotic normal on the
             log scale; constant / empirical: normal draws of the rates with their binomial
             standard errors, clipped to [0, 1]), widened to contain the point value.
         n_draws
-            Number of parameter draws for ``interval``.
+            Number of parameter draws for ``interval``: a whole number >= 2, checked even
+            without an interval.
         random_seed
             Seed of the draws: the same seed gives the same frame; None is fresh randomness.
         discount_rate
@@ -287,15 +343,15 @@ class LostForGood(Model):
         self._check_fitted()
         period_discount(discount_rate, self.unit_)
         h = self.n_periods_ + 1 if horizon is None else check_horizon(horizon)
-        if h is None or h < 1:
-            raise DataError(f"horizon must be a whole number of periods >= 1, got {horizon!r}.")
+        h = _check_table_horizon(h, horizon, "predict")
         level = check_interval(interval)
+        n_draws = check_n_draws(n_draws)
         n = self._cohort_size(data)
         t = np.arange(h)
         point = cohort_quantities(self._survival(t)[None, :], n)
         out = {name: values[0] for name, values in point.items()}
         if level is not None:
-            draws = cohort_quantities(self._survival_draws(t, check_n_draws(n_draws), random_seed), n)
+            draws = cohort_quantities(self._survival_draws(t, n_draws, random_seed), n)
             for name in list(point):
                 lower, upper = draw_bounds(draws[name], out[name], level)
                 out[f"{name}_lower"], out[f"{name}_upper"] = lower, upper
@@ -309,6 +365,7 @@ class LostForGood(Model):
             check_same_unit(self.unit_, getattr(data, "unit", None), "a period panel")
             return float(len(period_panel(data, amount=None, unit=self.unit_)))
         check_same_unit(self.unit_, getattr(data, "attrs", {}).get("unit"), "a survival table")
+        check_whole_alive(data)
         table = validate_survival(data)
         return float(table.loc[table["period"] == 0, "alive"].sum())
 
@@ -341,26 +398,84 @@ class LostForGood(Model):
         return rate_survival(self.retention_.to_numpy()[None, :], t.ravel())[0].reshape(t.shape)
 
     def _discounted_sum(self, start: np.ndarray, horizon: int | None, x: float) -> np.ndarray:
-        """``sum_{t=start}^{start+H-1} S(t) x^(t-start)`` (H = infinity when ``horizon`` is None)."""
+        """``sum_{t=start}^{start+H-1} S(t) x^(t-start)`` (H = infinity when ``horizon`` is None).
+
+        Bounded work for any H (see the class Notes): closed forms for constant and empirical
+        retention; for sBG the infinite sum when the tail is below 1e-12 of the value, the
+        closed form at a zero rate, else a direct sum in chunks of at most
+        :data:`MAX_SUM_TERMS` terms in all. Callers guarantee ``x < 1`` when H is infinite.
+        """
         start = np.asarray(start, dtype=np.int64)
-        if horizon is not None:
-            j = np.arange(horizon)
-            if horizon == 0:
-                return np.zeros(start.shape)
-            s = self._survival((start[..., None] + j).ravel()).reshape((*start.shape, horizon))
-            return s @ (x ** j)
-        if self.sbg_ is not None:
-            alpha, beta = self.sbg_.params_.to_numpy()
-            return self._survival(start) * hyp2f1(1.0, beta + start, alpha + beta + start, x)
+        if horizon == 0:
+            return np.zeros(start.shape)
+        total = self._sbg_sum if self.sbg_ is not None else self._rate_sum
+        with np.errstate(over="ignore", invalid="ignore"):   # overflow is refused below
+            out = total(start, horizon, x)
+        if not np.all(np.isfinite(out)):
+            over = "an infinite horizon" if horizon is None else f"horizon={horizon:,} periods"
+            raise DataError(f"the value overflows: with a discount_rate <= 0 the discounted sum grows "
+                            f"without bound over {over}; give a shorter horizon or a rate > 0.")
+        return out
+
+    @staticmethod
+    def _money(m: float, total: Any) -> Any:
+        """``m * total``, refused if it overflows (huge sums at a rate <= 0)."""
+        with np.errstate(over="ignore", invalid="ignore"):
+            return finite_values(np.multiply(m, total))
+
+    def _sbg_sum(self, start: np.ndarray, horizon: int | None, x: float) -> np.ndarray:
+        """sBG: ``S(s) 2F1(1, b+s; a+b+s; x)`` (FH 2010) for H infinite or past the point where
+        the tail ``<= x^H / (1 - x)`` of the value is below 1e-12; at ``x = 1`` and ``alpha > 1``
+        the closed form ``sum_{t>=n} S(t) = S(n) (a+b+n-1) / (a-1)`` differenced; else a sum."""
+        params = self.sbg_.params_.to_numpy()
+        alpha, beta = params
+        s_start = sbg_math.survival(params, start.astype(float))
+        if horizon is None or (x < 1.0 and horizon >= converged_horizon(x, 1.0 / (1.0 - x))):
+            return s_start * hyp2f1(1.0, beta + start, alpha + beta + start, x)
+        if x == 1.0 and alpha > 1.0 and horizon > 64:
+            end = (start + horizon).astype(float)
+            s_end = sbg_math.survival(params, end)
+            return (s_start * (alpha + beta + start - 1.0) - s_end * (alpha + beta + end - 1.0)) / (alpha - 1.0)
+        if horizon * max(start.size, 1) > MAX_SUM_TERMS:
+            raise DataError(
+                f"horizon={horizon:,} periods needs a direct sum of {horizon * max(start.size, 1):,} "
+                f"sBG terms at this discount rate (more than {MAX_SUM_TERMS:,}): give a shorter "
+                "horizon, or a discount_rate > 0 (a long horizon then costs nothing: it equals the "
+                "infinite one).")
+        # the terms T_j = S(s+j) x^j by the recurrence T_{j+1} = T_j x (b+s+j) / (a+b+s+j)
+        # (FH 2007 eq. 8), one cumulative product per chunk: bounded memory, and more accurate
+        # than betaln at large t (scipy's betaln loses ~1e-10 relative there)
+        flat = start.ravel().astype(float)
+        term = sbg_math.survival(params, flat)
+        total = np.zeros(flat.shape)
+        chunk = max(1, CHUNK_TERMS // flat.size)
+        for j0 in range(0, horizon, chunk):
+            t = flat[:, None] + (j0 + np.arange(min(chunk, horizon - j0), dtype=float))[None, :]
+            growth = np.cumprod(x * (beta + t) / (alpha + beta + t), axis=1)
+            total += term * (1.0 + growth[:, :-1].sum(axis=1))
+            term = term * growth[:, -1]
+        return total.reshape(start.shape)
+
+    def _rate_sum(self, start: np.ndarray, horizon: int | None, x: float) -> np.ndarray:
+        """Constant / empirical retention: the explicit terms up to period P, then the last rate
+        held, a geometric series ``sum_{i<n} (r_P x)^i = (1 - q^n) / (1 - q)`` (n infinite:
+        ``1 / (1 - q)``)."""
         rates = self.retention_.to_numpy()
-        P, last = len(rates), rates[-1]
+        P, last = len(rates), float(rates[-1])
+        q = last * x
         out = np.empty(start.shape, dtype=float)
         for i, s in np.ndenumerate(start):
-            head_t = np.arange(s, max(s, P))
-            head = self._survival(head_t) @ (x ** (head_t - s)) if len(head_t) else 0.0
+            s = int(s)
+            stop = P if horizon is None else min(s + horizon, P)
+            head_t = np.arange(s, max(s, stop))
+            head = float(self._survival(head_t) @ (x ** (head_t - s))) if len(head_t) else 0.0
             tail_start = max(s, P)
-            tail = self._survival(np.array([tail_start]))[0] * x ** (tail_start - s)
-            out[i] = head + tail / (1.0 - last * x)
+            n = math.inf if horizon is None else s + horizon - tail_start
+            if n <= 0:
+                out[i] = head
+                continue
+            s_tail = self._survival(np.array([tail_start]))[0] * x ** (tail_start - s)
+            out[i] = head + s_tail * _geometric(q, n)
         return out
 
     # ------------------------------------------------------------------ values
@@ -381,14 +496,23 @@ class LostForGood(Model):
         acquisition_cost
             Paid once at acquisition (t = 0), subtracted undiscounted.
         horizon
-            Number of periods counted, including the acquisition period; None for all.
+            Number of periods counted, including the acquisition period; None for all (then
+            ``discount_rate`` must be > 0). A finite horizon may take a rate in (-1, 0]. Any
+            horizon costs bounded work (see the class Notes).
+
+        Raises
+        ------
+        clvkit.errors.DataError
+            A rate that is not a number > -1 or is above 500% a year, a rate <= 0 with an
+            infinite horizon, a negative or non-numeric margin or acquisition cost, a value
+            that overflows, an sBG sum of more than :data:`MAX_SUM_TERMS` terms.
         """
         self._check_fitted()
-        x = period_discount(discount_rate, self.unit_)
-        m = self._margin(margin)
-        cost = check_amount("acquisition_cost", acquisition_cost)
         h = check_horizon(horizon)
-        return float(m * self._discounted_sum(np.array(0), h, x)) - cost
+        x = period_discount(discount_rate, self.unit_, infinite_horizon=h is None)
+        m = self._margin(margin)
+        cost = check_amount("acquisition_cost", acquisition_cost, nonnegative=True)
+        return float(self._money(m, self._discounted_sum(np.array(0), h, x))) - cost
 
     def residual_value(self, discount_rate: float, tenure: Any, *, margin: float | None = None,
                        horizon: int | None = None) -> Any:
@@ -397,24 +521,33 @@ class LostForGood(Model):
         ``m * sum_{j=0}^{H-1} S(tenure + 1 + j) / S(tenure) / (1 + d)^j``: valued at the start
         of the next period, whose margin (if the customer renews) counts undiscounted. For sBG
         and H = infinity this is ``m * DERL`` with ``renewals = tenure`` (Fader & Hardie 2010).
+        Rates and horizons as in :meth:`value`.
         """
         self._check_fitted()
-        x = period_discount(discount_rate, self.unit_)
-        m = self._margin(margin)
         h = check_horizon(horizon)
-        k = np.asarray(tenure, dtype=float)
-        if np.any(k < 0) or np.any(k != np.round(k)):
+        x = period_discount(discount_rate, self.unit_, infinite_horizon=h is None)
+        m = self._margin(margin)
+        k = np.asarray(tenure)
+        if k.dtype.kind not in "iuf":
+            raise DataError(f"tenure must be whole numbers >= 0, got {tenure!r}.")
+        k = k.astype(float)
+        if k.size == 0 or not np.all(np.isfinite(k)) or np.any(k < 0) or np.any(k != np.round(k)):
             raise DataError(f"tenure must be whole numbers >= 0, got {tenure!r}.")
         k = k.astype(np.int64)
         s_k = self._survival(k.ravel()).reshape(k.shape)
         total = self._discounted_sum(k + 1, h, x)
         with np.errstate(invalid="ignore", divide="ignore"):
-            out = np.where(s_k > 0, m * total / np.where(s_k > 0, s_k, 1.0), 0.0)
+            out = np.where(s_k > 0, self._money(m, total) / np.where(s_k > 0, s_k, 1.0), 0.0)
+        out = finite_values(out)
         return float(out) if out.ndim == 0 else out
 
     def projection(self, discount_rate: float, horizon: int = 10, *, margin: float | None = None,
                    customers: float = 1.0, acquisition_cost: float = 0.0) -> pd.DataFrame:
         """Period-by-period projection of an acquired cohort.
+
+        ``customers`` is the cohort size, a whole number > 0 (default 1: per customer);
+        ``acquisition_cost`` is money >= 0 per customer; ``horizon`` is at most
+        :data:`MAX_TABLE_PERIODS` rows.
 
         Returns
         -------
@@ -427,20 +560,19 @@ class LostForGood(Model):
         self._check_fitted()
         x = period_discount(discount_rate, self.unit_)
         m = self._margin(margin)
-        h = check_horizon(horizon)
-        if h is None or h < 1:
-            raise DataError(f"horizon must be a whole number >= 1 for a projection, got {horizon!r}.")
-        n = check_amount("customers", customers, nonnegative=True)
-        cost = check_amount("acquisition_cost", acquisition_cost)
+        h = _check_table_horizon(check_horizon(horizon), horizon, "a projection")
+        n = check_count("customers", customers)
+        cost = check_amount("acquisition_cost", acquisition_cost, nonnegative=True)
         t = np.arange(h)
         s = self._survival(t)
         ret = np.concatenate([[np.nan], s[1:] / np.where(s[:-1] > 0, s[:-1], np.nan)])
-        pv = n * m * s * x ** t
-        cum = np.cumsum(pv) - n * cost
+        with np.errstate(over="ignore", invalid="ignore"):   # overflow is refused below
+            pv = finite_values(n * m * s * x ** t)
+            cum = finite_values(np.cumsum(pv) - n * cost)
         return pd.DataFrame({
             "survival": s, "retention": ret, "customers": n * s, "margin": n * m * s,
             "discount_factor": x ** t, "present_value": pv, "cumulative_value": cum,
-            "value_per_customer": cum / n if n > 0 else np.nan,
+            "value_per_customer": cum / n,
         }, index=pd.Index(t, name="period"))
 
     def customer_values(self, discount_rate: float, *, margin: float | None = None,
