@@ -14,6 +14,7 @@ the Bayesian BG/NBD. Checked by tests/unit/test_clv.py and tests/contract/test_m
 from __future__ import annotations
 
 import inspect
+import math
 import numbers
 from dataclasses import dataclass
 from typing import Any
@@ -23,7 +24,7 @@ import pandas as pd
 
 from clvkit._contract import _plain, is_purchase_model, is_spend_model, renamed
 from clvkit.data.customer_data import CustomerData
-from clvkit.data.units import check_discount_rate, continuous_discount_rate
+from clvkit.data.units import check_discount_rate, periods_per_year
 from clvkit.errors import DataError
 from clvkit.models._event import _CHUNK_CELLS, check_finite_rows, check_horizon, check_level
 
@@ -172,8 +173,8 @@ def plan_value(model: Any, horizon: Any = None, *, spend: Any = None, discount_r
     check_purchase_model(model)
     model._check_fitted()
     t = check_horizon(horizon, allow_infinite=True)
-    rate = check_discount_rate(discount_rate)
-    delta = continuous_discount_rate(rate, model.unit_)
+    rate = check_discount_rate(discount_rate)  # checked (and warned about) once
+    delta = math.log1p(rate) / periods_per_year(model.unit_)
     if np.isinf(t) and delta <= 0:
         raise DataError(f"an infinite horizon (horizon=None or inf) needs discount_rate > 0, got {discount_rate!r}: "
                         "undiscounted purchases over an unbounded future have no finite value.")

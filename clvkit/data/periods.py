@@ -303,6 +303,9 @@ def validate_survival(data: pd.DataFrame, periods: int | None = None) -> pd.Data
     fail_rows(frame, ~np.isfinite(frame["period"].to_numpy(dtype=float)), "period", "is infinite")
     fail_rows(frame, frame["alive"] < 0, "alive", "is negative",
               "alive counts customers still active; they cannot be negative.")
+    fail_rows(frame, frame["alive"] != np.round(frame["alive"]), "alive", "is not a whole number of customers",
+              "alive counts the customers of a cohort still active; give counts, not shares (a share times "
+              "the cohort size).")
     per = frame["period"].to_numpy(dtype=float)
     fail_rows(frame, (per < 0) | (per != np.round(per)), "period",
               "is not a whole number >= 0", "Periods count 0, 1, 2, ... since acquisition.")

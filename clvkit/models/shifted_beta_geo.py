@@ -153,6 +153,9 @@ class ShiftedBetaGeo(MLEModel):
         renamed("ShiftedBetaGeo.expected_alive(periods, customers=)",
                 "ShiftedBetaGeo.predict(survival_table, horizon)['expected_alive'] (cohort size: alive at "
                 "period 0)")
+        if isinstance(customers, bool) or not isinstance(customers, int | float | np.number) \
+                or not np.isfinite(customers) or customers < 0 or customers != round(customers):
+            raise DataError(f"customers must be a whole number of customers >= 0, got {customers!r}.")
         return (customers * self.survival(periods)).rename("expected_alive")
 
     def predict(self, data: Any = None, horizon: int | None = None, *, interval: float | None = None,
@@ -235,7 +238,7 @@ class ShiftedBetaGeo(MLEModel):
             :func:`clvkit.data.units.per_period_rate` (10% a year is 2.41% a quarter).
         """
         self._check_fitted()
-        d = per_period_rate(discount_rate, self.unit_)
+        d = per_period_rate(discount_rate, self.unit_, infinite_horizon=True)
         return sbg.discounted_lifetime(self._p(), d)
 
     def discounted_residual_lifetime(self, discount_rate: float, renewals: Any = 0) -> Any:
@@ -256,7 +259,7 @@ class ShiftedBetaGeo(MLEModel):
             number or an array.
         """
         self._check_fitted()
-        d = per_period_rate(discount_rate, self.unit_)
+        d = per_period_rate(discount_rate, self.unit_, infinite_horizon=True)
         n = np.asarray(renewals, dtype=float)
         if np.any(n < 0) or np.any(n != np.round(n)):
             raise DataError(f"renewals must be whole numbers >= 0, got {renewals!r}.")
