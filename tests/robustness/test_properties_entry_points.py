@@ -239,3 +239,65 @@ def test_load_any_bytes(tmp_path_factory, raw):
 @pytest.fixture(scope="module")
 def cdnow_published_summary():
     return ck.CustomerData.from_frame(ck.datasets.load_cdnow_summary(), unit="W")
+
+
+@SETTINGS
+@given(st.lists(st.sampled_from([1e-8, 1e-3, 0.5, 1.0, 3.0, 1e3, 1e8]), min_size=4, max_size=4),
+       st.integers(1, 50), st.sampled_from([0, 1, 5, 100]))
+def test_bgbb_at_extreme_parameters(values, n_periods, horizon):
+    model = outcome(ck.BetaGeoBetaBinom.from_params,
+                    dict(zip(("alpha", "beta", "gamma", "delta"), values, strict=True)), unit="Y")
+    if model is None:
+        return
+    frame = pd.DataFrame({"frequency": [0, 1, n_periods], "recency": [0, 1, n_periods],
+                          "n_periods": [n_periods] * 3})
+    pred = outcome(model.predict, ck.CustomerData.from_frame(frame, unit="Y"), horizon)
+    if pred is not None:
+        finite_frame(pred)
+        assert ((pred["p_alive"] >= 0) & (pred["p_alive"] <= 1)).all()
+
+
+@settings(SETTINGS, max_examples=25)
+@given(st.lists(st.one_of(st.integers(0, 10**6), st.floats(-5, 1e6), st.just(float("nan"))), min_size=1, max_size=8))
+def test_shifted_beta_geo_on_any_alive_counts(alive):
+    table = pd.DataFrame({"period": np.arange(len(alive)), "alive": alive})
+    model = outcome(ck.ShiftedBetaGeo(unit="Y").fit, table)
+    if model is not None:
+        pred = outcome(model.predict, table, 10)
+        if pred is not None:
+            assert np.isfinite(pred["survival"]).all()
+            assert ((pred["survival"] >= 0) & (pred["survival"] <= 1)).all()
+
+
+@settings(SETTINGS, max_examples=25)
+@given(st.sampled_from(["52", "inf", "-1", "nan", "1e300", "x", "0"]),
+       st.sampled_from(["0.1", "10", "-1", "nan", "x", "0"]), st.sampled_from(["0.3", "-1", "inf", "x"]),
+       st.sampled_from(["W", "D", "fortnight", None]))
+def test_cli_score_with_any_settings(tmp_path_factory, horizon, rate, margin_rate, unit):
+    """Every combination ends with exit 0 and finite scores, or one error line and a non-zero code."""
+    import contextlib as _contextlib
+    import io
+
+    from clvkit.cli import main
+
+    folder = tmp_path_factory.mktemp("cli")
+    summary = folder / "summary.csv"
+    ck.datasets.load_cdnow_summary().head(50).to_csv(summary)
+    model = folder / "bgnbd.json"
+    ck.BetaGeo.from_params({"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426}, unit="W").save(model)
+    out = folder / "scores.csv"
+    args = ["score", str(summary), "--model", str(model), "--out", str(out), "--horizon", horizon,
+            "--discount-rate", rate, "--margin-rate", margin_rate, "--quiet", *(["--unit", unit] if unit else [])]
+    err = io.StringIO()
+    with _contextlib.redirect_stderr(err), _contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            with bounded():
+                code = main(args)
+        except SystemExit as exc:  # argparse refuses a malformed number before clvkit sees it
+            code = exc.code
+    assert "Traceback" not in err.getvalue()
+    if code == 0:
+        finite_frame(pd.read_csv(out, index_col=0))
+    else:
+        assert code in (2, 3, 4, 5) and not out.exists()

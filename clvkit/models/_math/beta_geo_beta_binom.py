@@ -134,6 +134,10 @@ def _survival_sum(gamma: float, delta: float, start: np.ndarray, count: np.ndarr
     return np.exp(lead + g(start)) * -np.expm1(g(start + count) - g(start)) / np.sign(gamma - 1.0)
 
 
+#: the largest argument of exp that stays finite in float64
+_LOG_MAX = float(np.log(np.finfo(float).max))
+
+
 def expected_purchases(params: np.ndarray, x: np.ndarray, t_x: np.ndarray, n: np.ndarray,
                        horizon: float) -> np.ndarray:
     """E[X(n, n+n*) | x, t_x, n]: expected transactions in the next ``horizon`` = n*
@@ -144,7 +148,11 @@ def expected_purchases(params: np.ndarray, x: np.ndarray, t_x: np.ndarray, n: np
     alpha, beta, gamma, delta = params
     h = float(whole_periods(horizon))
     lead = betaln(alpha + x + 1.0, beta + n - x) - betaln(alpha, beta) - loglik(params, x, t_x, n)
-    return np.exp(lead) * _survival_sum(gamma, delta, n, h)
+    total = np.broadcast_to(_survival_sum(gamma, delta, n, h), np.shape(lead))
+    # product in log space: a huge lead times a sum of 0 (horizon 0) is 0, not inf * 0; a value
+    # beyond float range is inf (the model's finiteness check then names the rows), not an overflow
+    log_value = lead + np.log(np.where(total > 0, total, 1.0))
+    return np.where(total > 0, np.where(log_value > _LOG_MAX, np.inf, np.exp(np.minimum(log_value, _LOG_MAX))), 0.0)
 
 
 def expected_purchases_new(params: np.ndarray, horizon: np.ndarray) -> np.ndarray:

@@ -49,7 +49,8 @@ def survival(params: np.ndarray, t: np.ndarray) -> np.ndarray:
     """S(t) = B(alpha, beta + t) / B(alpha, beta), FH (2007); S(0) = 1."""
     alpha, beta = params
     t = np.asarray(t, dtype=float)
-    return np.exp(betaln(alpha, beta + t) - betaln(alpha, beta))
+    # log S(t) <= 0 exactly; rounding of the two betaln can leave it a hair above 0
+    return np.exp(np.minimum(betaln(alpha, beta + t) - betaln(alpha, beta), 0.0))
 
 
 def churn_probability(params: np.ndarray, t: np.ndarray) -> np.ndarray:
