@@ -200,12 +200,8 @@ def _check_columns(tx: pd.DataFrame, roles: dict[str, Hashable]) -> None:
         raise DataError(
             f"{len(missing)} column(s) not found in the transaction log: {named}; the columns "
             f"are {list(tx.columns)}. Pass the right names, e.g. customer=..., date=..., amount=....")
-    seen: dict[Hashable, str] = {}
+    check_distinct_roles(roles)
     for role, col in roles.items():
-        if col in seen:
-            raise DataError(f"column {col!r} was given both as {seen[col]} and as {role}; "
-                            "each needs a column of its own.")
-        seen[col] = role
         if isinstance(tx[col], pd.DataFrame):
             raise DataError(f"column {col!r} ({role}) appears {tx[col].shape[1]} times in the "
                             "transaction log; rename the duplicates.")
@@ -419,3 +415,13 @@ def _parse_amounts(tx: pd.DataFrame, column: Hashable) -> pd.Series:
     fail_rows(tx, ~np.isfinite(arr), name, *AMOUNT_INFINITE)
     fail_rows(tx, arr < 0, name, *AMOUNT_NEGATIVE)
     return pd.Series(arr, index=tx.index, name=AMOUNT)
+
+
+def check_distinct_roles(roles: dict[str, Hashable]) -> None:
+    """A :class:`DataError` when one column is given for two roles (say, customer and amount)."""
+    seen: dict[Hashable, str] = {}
+    for role, col in roles.items():
+        if col in seen:
+            raise DataError(f"column {col!r} was given both as {seen[col]} and as {role}; "
+                            "each needs a column of its own.")
+        seen[col] = role

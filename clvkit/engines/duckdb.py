@@ -32,6 +32,7 @@ from clvkit.data.transactions import (
     OFFSET_PATTERN,
     YYYYMMDD,
     ZONE_ADVICE,
+    check_distinct_roles,
     normalize_offset,
     parse_bound,
     unparseable_advice,
@@ -95,12 +96,7 @@ def _columns(con: Any, customer: str, date: str, amount: str | None) -> dict[str
     for col in roles.values():  # wording kept from before (tests/unit/test_engine_duckdb.py matches it)
         if col not in types:
             raise DataError(f"column {col!r} not found in the transaction log; columns are {list(types)}.")
-    seen: dict[str, str] = {}
-    for role, col in roles.items():
-        if col in seen:
-            raise DataError(f"column {col!r} was given both as {seen[col]} and as {role}; "
-                            "each needs a column of its own.")
-        seen[col] = role
+    check_distinct_roles(roles)
     return types
 
 
