@@ -194,12 +194,7 @@ def read_transactions(path: str | os.PathLike[str], **read_kwargs: Any) -> pd.Da
 # ---------------------------------------------------------------------------------- helpers
 def _check_columns(tx: pd.DataFrame, roles: dict[str, Hashable]) -> None:
     """Every role's column exists once, and no column plays two roles."""
-    missing = [(role, col) for role, col in roles.items() if col not in tx.columns]
-    if missing:
-        named = ", ".join(f"{role}={col!r}" for role, col in missing)
-        raise DataError(
-            f"{len(missing)} column(s) not found in the transaction log: {named}; the columns "
-            f"are {list(tx.columns)}. Pass the right names, e.g. customer=..., date=..., amount=....")
+    check_columns_present(roles, list(tx.columns))
     check_distinct_roles(roles)
     for role, col in roles.items():
         if isinstance(tx[col], pd.DataFrame):
@@ -425,3 +420,13 @@ def check_distinct_roles(roles: dict[str, Hashable]) -> None:
             raise DataError(f"column {col!r} was given both as {seen[col]} and as {role}; "
                             "each needs a column of its own.")
         seen[col] = role
+
+
+def check_columns_present(roles: dict[str, Hashable], columns: list[Hashable]) -> None:
+    """A :class:`DataError` naming every role whose column the log lacks (pandas and DuckDB alike)."""
+    missing = [(role, col) for role, col in roles.items() if col not in columns]
+    if missing:
+        named = ", ".join(f"{role}={col!r}" for role, col in missing)
+        raise DataError(
+            f"{len(missing)} column(s) not found in the transaction log: {named}; the columns "
+            f"are {list(columns)}. Pass the right names, e.g. customer=..., date=..., amount=....")

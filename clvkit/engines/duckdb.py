@@ -32,6 +32,7 @@ from clvkit.data.transactions import (
     OFFSET_PATTERN,
     YYYYMMDD,
     ZONE_ADVICE,
+    check_columns_present,
     check_distinct_roles,
     normalize_offset,
     parse_bound,
@@ -93,9 +94,7 @@ def _columns(con: Any, customer: str, date: str, amount: str | None) -> dict[str
     roles = {"customer": customer, "date": date}
     if amount:
         roles["amount"] = amount
-    for col in roles.values():  # wording kept from before (tests/unit/test_engine_duckdb.py matches it)
-        if col not in types:
-            raise DataError(f"column {col!r} not found in the transaction log; columns are {list(types)}.")
+    check_columns_present(roles, list(types))
     check_distinct_roles(roles)
     return types
 

@@ -35,7 +35,7 @@ def test_duckdb_names_bad_rows(tmp_path):
                   "amount": [1.0, -2.0, -3.0]}).to_csv(path, index=False)
     with pytest.raises(ck.DataError, match=r"'amount' is negative in 2 of 3 rows"):
         summarize_duckdb(path)
-    with pytest.raises(ck.DataError, match="'spend' not found"):
+    with pytest.raises(ck.DataError, match="1 column\\(s\\) not found in the transaction log: amount='spend'"):
         summarize_duckdb(path, amount="spend")
     with pytest.raises(ck.DataError, match="no such file"):
         summarize_duckdb(tmp_path / "missing.csv")
