@@ -9,20 +9,25 @@ import numpy as np
 import pandas as pd
 
 from clvkit.data.units import check_discount_rate
-from clvkit.dwyer._checks import check_count
+from clvkit.dwyer._checks import check_amount, check_count
 from clvkit.errors import DataError, plain
 
 
 def cohort_table(customers: float, retention: Sequence[float] | float,
                  orders: Sequence[float] | float, order_value: Sequence[float] | float,
-                 cost_rate: Sequence[float] | float, discount_rate: float) -> pd.DataFrame:
+                 cost_rate: Sequence[float] | float, discount_rate: float, *,
+                 acquisition_cost: float = 0.0,
+                 marketing_cost: Sequence[float] | float = 0.0) -> pd.DataFrame:
     """Year-by-year lifetime value of a cohort, as laid out in database-marketing textbooks.
 
     Year 1 starts with ``customers`` acquired; a share ``retention[t]`` of year t's customers
     are still customers in year t + 1. Each year:
 
     - ``revenue = customers * orders_per_customer * average_order_value``
-    - ``variable_cost = cost_rate * revenue``; ``profit = revenue - variable_cost``
+    - ``variable_cost = cost_rate * revenue``
+    - ``marketing_cost = acquisition_cost * customers`` in year 1 and ``marketing_cost[t] *
+      customers`` in later years (money per customer of that year)
+    - ``profit = revenue - variable_cost - marketing_cost`` (Hughes prints it as "gross profit")
     - ``discount_factor = 1 / (1 + discount_rate)^(year - 1)`` (year 1 undiscounted: its
       profit is taken as received at the start; the textbooks print the divisor
       ``(1 + d)^(year - 1)``, e.g. 1, 1.2, 1.44 at 20%)
@@ -44,13 +49,19 @@ def cohort_table(customers: float, retention: Sequence[float] | float,
     discount_rate
         Annual effective discount rate, checked by :func:`clvkit.data.units.check_discount_rate`
         (> -1; a warning above 1 = 100% a year, an error above 5 = 500%).
+    acquisition_cost
+        Money spent per acquired customer in year 1 (>= 0; default 0).
+    marketing_cost
+        Money spent per retained customer in each later year: one number for every year after
+        the first, or one per year (the year-1 entry is then ignored: year 1's marketing is the
+        acquisition cost). Default 0.
 
     Returns
     -------
     pandas.DataFrame
         Indexed by ``year`` 1..H with columns ``customers, retention_rate, orders_per_customer,
-        average_order_value, revenue, variable_cost, profit, discount_factor, npv,
-        cumulative_npv, ltv``.
+        average_order_value, revenue, variable_cost, marketing_cost, profit, discount_factor,
+        npv, cumulative_npv, ltv``.
 
     Notes
     -----
@@ -65,6 +76,14 @@ def cohort_table(customers: float, retention: Sequence[float] | float,
     ...                  order_value=[85, 95, 105], cost_rate=[0.50, 0.45, 0.40], discount_rate=0.20)
     >>> t["ltv"].round(2).tolist()
     [76.5, 121.78, 150.13]
+
+    Hughes's example, with $55 of acquisition cost and $20 a year per retained customer:
+
+    >>> h = cohort_table(customers=100_000, retention=[0.6, 0.7], orders=[1.8, 2.5, 3.0],
+    ...                  order_value=[90, 95, 100], cost_rate=[0.70, 0.65, 0.65], discount_rate=0.16,
+    ...                  acquisition_cost=55, marketing_cost=20)
+    >>> h["profit"].round().tolist(), h["ltv"].round().tolist()
+    ([-640000.0, 3787500.0, 3570000.0], [-6.0, 26.0, 53.0])
     """
     n0 = check_count("customers", customers)
     raw = {name: _as_1d(name, values) for name, values in (
@@ -82,14 +101,21 @@ def cohort_table(customers: float, retention: Sequence[float] | float,
     n = n0 * np.concatenate([[1.0], np.cumprod(ret[:-1])])
     revenue = n * orders_ * value_
     cost = cost_ * revenue
-    profit = revenue - cost
+    acquisition = check_amount("acquisition_cost", acquisition_cost, nonnegative=True)
+    later = _as_1d("marketing_cost", marketing_cost)
+    if later.size == years - 1 and years > 1:
+        later = np.concatenate([[0.0], later])
+    later = _per_year("marketing_cost", later, years, low=0.0)
+    marketing = n * np.where(np.arange(years) == 0, acquisition, later)
+    profit = revenue - cost - marketing
     year = np.arange(1, years + 1)
     factor = (1.0 + d) ** -(year - 1.0)
     npv = profit * factor
     cum = np.cumsum(npv)
     return pd.DataFrame({
         "customers": n, "retention_rate": ret, "orders_per_customer": orders_,
-        "average_order_value": value_, "revenue": revenue, "variable_cost": cost, "profit": profit,
+        "average_order_value": value_, "revenue": revenue, "variable_cost": cost,
+        "marketing_cost": marketing, "profit": profit,
         "discount_factor": factor, "npv": npv, "cumulative_npv": cum, "ltv": cum / n0,
     }, index=pd.Index(year, name="year"))
 

@@ -28,6 +28,7 @@ def test_twenty_thousand_customer_example_by_hand():
         "average_order_value": [85, 95, 105],
         "revenue": [3_060_000, 1_976_000, 1_360_800],
         "variable_cost": [1_530_000, 889_200, 544_320],
+        "marketing_cost": [0, 0, 0],
         "profit": [1_530_000, 1_086_800, 816_480],
         "discount_factor": [1, 1 / 1.2, 1 / 1.44],
         "npv": [1_530_000, 2_717_000 / 3, 567_000],                # 905,666.67
@@ -36,6 +37,36 @@ def test_twenty_thousand_customer_example_by_hand():
     }, index=pd.Index([1, 2, 3], name="year"), dtype=float)
     pd.testing.assert_frame_equal(table, by_hand, rtol=1e-8)
     assert table["ltv"].round(2).tolist() == [76.50, 121.78, 150.13]
+
+
+def test_hughes_lifetime_value_example_every_row():
+    """REFERENCE.md, "The lifetime-value table as practitioners print it (Hughes)": 100,000 customers,
+    retention 60% then 70%, $55 acquisition and $20 a year per retained customer, 16%."""
+    table = dw.cohort_table(customers=100_000, retention=[0.6, 0.7], orders=[1.8, 2.5, 3.0],
+                            order_value=[90, 95, 100], cost_rate=[0.70, 0.65, 0.65], discount_rate=0.16,
+                            acquisition_cost=55, marketing_cost=20)
+    # printed: customers, revenue and "gross profit" (after cost of sales and marketing)
+    np.testing.assert_allclose(table["customers"], [100_000, 60_000, 42_000])
+    np.testing.assert_allclose(table["revenue"], [16_200_000, 14_250_000, 12_600_000])
+    np.testing.assert_allclose(table["profit"], [-640_000, 3_787_500, 3_570_000])
+    # costs by hand: cost of sales 70/65/65% of revenue; marketing 55 * 100,000, 20 * 60,000, 20 * 42,000
+    np.testing.assert_allclose(table["variable_cost"], [11_340_000, 9_262_500, 8_190_000])
+    np.testing.assert_allclose(table["marketing_cost"], [5_500_000, 1_200_000, 840_000])
+    # NPV: year 1 undiscounted, then / 1.16 and / 1.3456; cumulative; LTV per acquired customer
+    np.testing.assert_allclose(table["npv"], [-640_000, 3_787_500 / 1.16, 3_570_000 / 1.3456])
+    np.testing.assert_allclose(table["cumulative_npv"],
+                               np.cumsum([-640_000, 3_787_500 / 1.16, 3_570_000 / 1.3456]))
+    assert table["ltv"].round().tolist() == [-6.0, 26.0, 53.0]   # printed ($6) / $26 / $53
+
+
+def test_marketing_cost_per_year_and_bad_costs():
+    per_year = dw.cohort_table(customers=1000, retention=0.5, orders=[1, 1, 1], order_value=10, cost_rate=0.0,
+                               discount_rate=0.0, acquisition_cost=3, marketing_cost=[99, 2, 1])
+    np.testing.assert_allclose(per_year["marketing_cost"], [3000, 1000, 250])  # year-1 entry ignored
+    with pytest.raises(DataError, match="acquisition_cost"):
+        dw.cohort_table(**ARGS, acquisition_cost=-1)
+    with pytest.raises(DataError, match="marketing_cost"):
+        dw.cohort_table(**ARGS, marketing_cost=[1, -2, 3])
 
 
 def test_scalars_broadcast_and_short_retention():
