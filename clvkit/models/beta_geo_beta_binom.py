@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from clvkit._contract import register
-from clvkit.data.customer_data import as_customer_data
+from clvkit.data.customer_data import CustomerData, as_customer_data
 from clvkit.data.units import check_unit
 from clvkit.errors import DataError, fail_rows
 from clvkit.models._event import ClosedFormDiscounting, EventModel
@@ -93,3 +93,15 @@ class BetaGeoBetaBinom(ClosedFormDiscounting, EventModel):
 
     def _starts(self, rows: np.ndarray, weights: np.ndarray) -> list[np.ndarray]:
         return [np.array([1.0, 1.0, 1.0, 1.0]), np.array([0.5, 0.5, 0.5, 3.0])]
+
+    def p_alive_next_period(self, data: CustomerData | pd.DataFrame) -> pd.Series:
+        """P(alive at opportunity n + 1 | x, t_x, n): Fader, Hardie & Shang (2010)'s "probability of
+        being alive in the next period" (their Table 6), beside :meth:`p_alive`, which is alive at the
+        last opportunity observed (n), like the continuous-time models. The two differ by one more
+        chance to drop out: ``p_alive_next_period <= p_alive``. Checked against lifetimes'
+        ``conditional_probability_alive(1, ...)`` in tests/oracle/test_beta_geo_beta_binom_lifetimes.py.
+        """
+        return self._per_customer(self._data(data),
+                                  lambda p, rows: self.maths.p_alive(p, rows[:, 0], rows[:, 1], rows[:, 2],
+                                                                     ahead=1.0),
+                                  "p_alive_next_period")

@@ -48,8 +48,9 @@ def test_predictions_agree_with_lifetimes(params):
     np.testing.assert_allclose(ll, lifetimes.BetaGeoBetaBinomFitter._loglikelihood(p, x, t_x, n), rtol=1e-6)
     np.testing.assert_allclose(ours.p_alive(rows).to_numpy() * shrink,
                                theirs.conditional_probability_alive(0, x, t_x, n), rtol=1e-6)
-    np.testing.assert_allclose(bgbb.p_alive(p, x, t_x, n, ahead=1.0) * shrink,
+    np.testing.assert_allclose(ours.p_alive_next_period(rows).to_numpy() * shrink,
                                theirs.conditional_probability_alive(1, x, t_x, n), rtol=1e-6)
+    assert (ours.p_alive_next_period(rows) <= ours.p_alive(rows) + 1e-15).all()
     for horizon in (1, 5, 20):
         np.testing.assert_allclose(
             ours.expected_purchases(rows, horizon).to_numpy() * shrink,
