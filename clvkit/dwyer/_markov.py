@@ -52,9 +52,21 @@ def state_values(p: np.ndarray, margin: float, cost: float, x: float, contact: n
     value (equal to 1e-12 of ``max|V|``); a long one is summed by doubling (:func:`power_sum`).
     """
     P = transition_matrix(p, contact)
-    R = np.where(contact, p * margin - cost, 0.0)
+    return chain_values(P, np.where(contact, p * margin - cost, 0.0), x, horizon)
+
+
+def arrival_rewards(p: np.ndarray, margin: float, cost: float, contact: np.ndarray) -> np.ndarray:
+    """Pfeifer & Carraway (2000)'s reward by state: the margin of the purchase that put the
+    customer in state 1 is counted in state 1 (``R_1 = M - c``); every marketed state pays ``c``."""
+    R = -np.where(contact, cost, 0.0)
+    R[0] += margin
+    return R
+
+
+def chain_values(P: np.ndarray, R: np.ndarray, x: float, horizon: int | None) -> np.ndarray:
+    """``sum_{t<H} (xP)^t R``, or ``(I - xP)^-1 R`` for an infinite (or converged) horizon."""
     if horizon is None or horizon >= converged_horizon(x):
-        return _finite(np.linalg.solve(np.eye(len(p)) - x * P, R))
+        return _finite(np.linalg.solve(np.eye(len(R)) - x * P, R))
     return _finite(power_sum(x * P, R, horizon))
 
 

@@ -30,7 +30,14 @@ from clvkit.dwyer._checks import (
     series_from_json,
     series_to_json,
 )
-from clvkit.dwyer._markov import batch_state_values, optimal_policy, state_values, transition_matrix
+from clvkit.dwyer._markov import (
+    arrival_rewards,
+    batch_state_values,
+    chain_values,
+    optimal_policy,
+    state_values,
+    transition_matrix,
+)
 from clvkit.errors import DataError, NotFittedError
 
 
@@ -361,12 +368,26 @@ class AlwaysAShare(Model):
         return x, c, h
 
     def value(self, discount_rate: float, cost_per_period: float | None = None,
-              horizon: int | None = None, contact: Sequence[bool] | None = None) -> pd.Series:
+              horizon: int | None = None, contact: Sequence[bool] | None = None, *,
+              timing: str = "purchase") -> pd.Series:
         """Expected discounted value of a customer by current recency state.
 
         Infinite horizon: ``V = (I - x P)^-1 R``; horizon H: ``V = sum_{t=0}^{H-1} (x P)^t R``
-        (Pfeifer & Carraway 2000), with ``x = 1 / (1 + d)``, ``R_k = p_k M - c`` for marketed
-        states and 0 for the others.
+        (Pfeifer & Carraway 2000), with ``x = 1 / (1 + d)``. Two timings of the margin:
+
+        - ``timing="purchase"`` (the default): ``R_k = p_k M - c`` for marketed states, 0 for the
+          others: a customer valued in state k at the start of a period is credited the expected
+          margin of the purchase they make in that period.
+        - ``timing="pfeifer_carraway"``: the paper's rewards, ``R_1 = M - c`` and ``R_k = -c``
+          (``-c`` only for marketed states): the margin of the purchase that *put* the customer in
+          state 1 is counted in state 1, on arrival. A state-1 customer's value then includes the
+          purchase just made, and later purchases are credited one period after they are made.
+
+        The relation (for K >= 2 states and an infinite horizon): ``V_pc = W + M e_1``, where
+        ``W`` is the ``"purchase"`` value with the margin discounted one period (``x M`` in place
+        of ``M``): the purchase made from state k lands in state 1 next period, where it is
+        counted. Checked against a direct simulation of each chain in
+        tests/oracle/test_always_a_share_simulation.py.
 
         Parameters
         ----------
@@ -384,7 +405,12 @@ class AlwaysAShare(Model):
         act = np.ones(len(p), dtype=bool) if contact is None else np.asarray(contact, dtype=bool)
         if act.shape != p.shape:
             raise DataError(f"contact must have one flag per state ({len(p)}), got {len(act)}.")
-        v = state_values(p, self.margin_, c, x, act, h)
+        if timing == "purchase":
+            v = state_values(p, self.margin_, c, x, act, h)
+        elif timing == "pfeifer_carraway":
+            v = chain_values(transition_matrix(p, act), arrival_rewards(p, self.margin_, c, act), x, h)
+        else:
+            raise DataError(f"timing must be 'purchase' or 'pfeifer_carraway', got {timing!r}.")
         return pd.Series(v, index=self.p_.index, name="value")
 
     def policy(self, discount_rate: float, cost_per_period: float | None = None,
