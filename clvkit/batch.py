@@ -8,9 +8,9 @@ import os
 from typing import Any
 
 import pandas as pd
-from tqdm.auto import tqdm
 
 from clvkit._contract import is_purchase_model, is_spend_model, renamed
+from clvkit._progress import progress_bar
 from clvkit.data.customer_data import CustomerData
 from clvkit.errors import DataError
 from clvkit.tables import read_summary, table_unit, write_table
@@ -31,7 +31,7 @@ def _score(model: Any, data: CustomerData | pd.DataFrame, horizon: float | None 
     cd = model._data(data)
     parts = []
     starts = range(0, len(cd), chunk_size)
-    for start in tqdm(starts, desc="scoring", unit="chunk", disable=not progress or len(starts) < 2):
+    for start in progress_bar(starts, desc="scoring", unit="chunk", disable=not progress or len(starts) < 2):
         chunk = cd if len(starts) == 1 else cd.with_frame(cd.frame.iloc[start:start + chunk_size])
         parts.append(evaluate(plan, chunk, p_alive=True, money=plan.has_spend))
     out = pd.concat(parts) if len(parts) > 1 else parts[0]
