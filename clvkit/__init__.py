@@ -35,7 +35,7 @@ from clvkit.models import BetaGeo, BetaGeoBetaBinom, GammaGamma, ModifiedBetaGeo
 from clvkit.value import clv
 
 #: submodules imported on first use: ``bayes`` needs the optional pymc stack.
-_LAZY = {"bayes": "clvkit.bayes", "plotting": "clvkit.plotting", "engines": "clvkit.engines"}
+_LAZY = {"bayes": "clvkit.bayes", "crm": "clvkit.crm", "plotting": "clvkit.plotting", "engines": "clvkit.engines"}
 
 
 def __getattr__(name: str) -> Any:

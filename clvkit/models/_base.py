@@ -240,6 +240,8 @@ class MLEModel(Model):
     def bic_(self) -> float:
         """Bayesian information criterion, ``k log(n) - 2 loglik`` with n customers."""
         self._check_fitted()
+        if not self.n_obs_ > 0:
+            raise DataError(f"{type(self).__name__} was stated by hand (from_params): it has no data, so no BIC.")
         return self.n_params * float(np.log(self.n_obs_)) - 2.0 * self.loglik_
 
     @property
@@ -274,6 +276,8 @@ class MLEModel(Model):
         return np.exp(rng.multivariate_normal(theta, self._cov_log, size=n_draws, method="eigh"))
 
     def _repr_details(self) -> str:
+        if not self.n_obs_ > 0:
+            return "stated by hand (from_params): no data, so no log-likelihood or standard errors"
         return (f"log-likelihood {self.loglik_:.2f}   AIC {self.aic_:.2f}   BIC {self.bic_:.2f}   "
                 f"{self.n_unique_:,} unique rows")
 

@@ -15,15 +15,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from clvkit.plotting._axes import axes_or_new
+
 __all__ = ["plot_repeat_purchase_ppc", "plot_survival_bands"]
-
-
-def _axes(ax: Any) -> Any:
-    if ax is None:
-        import matplotlib.pyplot as plt
-
-        _, ax = plt.subplots(figsize=(7, 4))
-    return ax
 
 
 def plot_survival_bands(model: Any, data: pd.DataFrame, *, cohort: Any = None,
@@ -51,7 +45,7 @@ def plot_survival_bands(model: Any, data: pd.DataFrame, *, cohort: Any = None,
     """
     from clvkit.data.periods import validate_survival
 
-    ax = _axes(ax)
+    ax = axes_or_new(ax)
     label = str(cohort) if cohort is not None else model.cohorts_[0]
     table = validate_survival(data)
     if "cohort" in data.columns:
@@ -101,7 +95,7 @@ def plot_repeat_purchase_ppc(model: Any, data: Any, *, max_frequency: int = 7,
     and error bars of the ``interval`` band (``model.repeat_purchase_ppc``: ``predicted``,
     ``predicted_lower``, ``predicted_upper``).
     """
-    ax = _axes(ax)
+    ax = axes_or_new(ax)
     ppc = model.repeat_purchase_ppc(data, max_frequency, interval, random_seed=random_seed)
     x = np.arange(len(ppc))
     ax.bar(x, ppc["observed"].to_numpy(), color="0.7", label="observed")

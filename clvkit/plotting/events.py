@@ -27,6 +27,7 @@ from clvkit.evaluate.diagnostics import (
 )
 from clvkit.evaluate.metrics import holdout_by_frequency, holdout_predictions
 from clvkit.models._event import EventModel
+from clvkit.plotting._axes import axes_or_new
 
 __all__ = [
     "plot_calibration_vs_holdout",
@@ -44,12 +45,7 @@ _ACTUAL = "0.15"  # colour of observed data
 
 
 def _axes(ax: Any) -> Any:
-    if ax is not None:
-        return ax
-    import matplotlib.pyplot as plt
-
-    _, new = plt.subplots(figsize=(7, 4.5))
-    return new
+    return axes_or_new(ax, (7, 4.5))
 
 
 def plot_period_transactions(model: EventModel, data: CustomerData | pd.DataFrame, max_frequency: int = 7,

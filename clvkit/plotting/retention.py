@@ -10,15 +10,9 @@ from typing import Any
 
 import pandas as pd
 
+from clvkit.plotting._axes import axes_or_new
+
 __all__ = ["plot_cohort_survival", "plot_cohort_table", "plot_state_values"]
-
-
-def _axes(ax: Any) -> Any:
-    if ax is None:
-        import matplotlib.pyplot as plt
-
-        _, ax = plt.subplots(figsize=(7, 4))
-    return ax
 
 
 def plot_cohort_survival(model: Any, data: pd.DataFrame, *, fit_periods: int | None = None,
@@ -42,7 +36,7 @@ def plot_cohort_survival(model: Any, data: pd.DataFrame, *, fit_periods: int | N
     """
     from clvkit.data.periods import validate_survival
 
-    ax = _axes(ax)
+    ax = axes_or_new(ax)
     table = validate_survival(data)
     first = table[table["cohort"] == table["cohort"].iloc[0]]
     t = first["period"].to_numpy()
@@ -69,7 +63,7 @@ def plot_state_values(model: Any, discount_rate: float, cost_per_period: float |
     ``ax.containers[1]`` those of ``value_policy`` from ``model.policy(...)``; states not
     marketed to under the policy are hatched and labelled "stop".
     """
-    ax = _axes(ax)
+    ax = axes_or_new(ax)
     pol = model.policy(discount_rate, cost_per_period, horizon)
     k = pol.index.to_numpy()
     w = 0.4
@@ -104,7 +98,7 @@ def plot_cohort_table(table: pd.DataFrame, *, ax: Any = None) -> Any:
     matplotlib Axes. ``ax.containers[0]`` holds the NPV bars; ``ax.lines[0]`` the cumulative
     NPV; the LTV per acquired customer is written above each point.
     """
-    ax = _axes(ax)
+    ax = axes_or_new(ax)
     year = table.index.to_numpy()
     ax.bar(year, table["npv"], color="C0", label="NPV of the year's profit")
     ax.plot(year, table["cumulative_npv"], "o-", color="C3", label="cumulative NPV")

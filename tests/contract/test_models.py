@@ -302,3 +302,12 @@ def test_clv_says_why_a_spend_model_cannot_value_discrete_opportunities(spend):
     data = CASES["BetaGeoBetaBinom"].predict_data()
     with pytest.raises(ck.DataError, match="monetary_value"):
         ck.clv(_fit("BetaGeoBetaBinom"), data, 5, spend=_fit(spend))
+
+
+def test_a_model_stated_by_hand_prints_without_warnings():
+    import warnings as _warnings
+
+    with _warnings.catch_warnings():
+        _warnings.simplefilter("error")
+        text = repr(ck.BetaGeo.from_params({"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426}))
+    assert text.startswith("<clvkit.BetaGeo:") and "stated by hand" in text
