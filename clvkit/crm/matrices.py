@@ -87,16 +87,9 @@ def value_matrix(current_value: pd.Series, growth_potential: pd.Series, *,
     >>> value_matrix(pd.Series([10.0, 10.0, 1.0, 1.0]), pd.Series([5.0, 0.0, 5.0, 0.0]))["strategy"].tolist()
     ['invest / develop', 'maintain / retain', 'grow / upgrade', 'reduce cost / divest']
     """
-    x = _finite(current_value, "current_value")
-    y = _finite(growth_potential, "growth_potential")
-    hx, hy, tx, ty = _quadrants(x, y, current_threshold, potential_threshold)
-    strategy = [VALUE_MATRIX[(a, b)] for a, b in zip(hx, hy, strict=True)]
-    out = pd.DataFrame({"current_value": x.to_numpy(), "growth_potential": y.to_numpy(),
-                        "high_current": hx, "high_potential": hy,
-                        "strategy": pd.Categorical(strategy, categories=list(VALUE_MATRIX.values()))},
-                       index=x.index)
-    out.attrs["thresholds"] = {"current_value": tx, "growth_potential": ty}
-    return out
+    return _two_by_two(("current_value", current_value, current_threshold, "high_current"),
+                       ("growth_potential", growth_potential, potential_threshold, "high_potential"),
+                       VALUE_MATRIX, "strategy")
 
 
 PROFIT_MATRIX = {  # (high net sales value, high cost to serve) -> quadrant
@@ -138,15 +131,22 @@ def profitability_matrix(net_sales_value: pd.Series, cost_to_serve: pd.Series, *
     >>> profitability_matrix(pd.Series([9.0, 9.0, 1.0, 1.0]), pd.Series([1.0, 8.0, 1.0, 8.0]))["quadrant"].tolist()
     ['protect', 'cost-adjust', 'develop', 'danger']
     """
-    x = _finite(net_sales_value, "net_sales_value")
-    y = _finite(cost_to_serve, "cost_to_serve")
-    hx, hy, tx, ty = _quadrants(x, y, nsv_threshold, cost_threshold)
-    quadrant = [PROFIT_MATRIX[(a, b)] for a, b in zip(hx, hy, strict=True)]
-    out = pd.DataFrame({"net_sales_value": x.to_numpy(), "cost_to_serve": y.to_numpy(),
-                        "high_nsv": hx, "high_cost": hy,
-                        "quadrant": pd.Categorical(quadrant, categories=list(PROFIT_MATRIX.values()))},
-                       index=x.index)
-    out.attrs["thresholds"] = {"net_sales_value": tx, "cost_to_serve": ty}
+    return _two_by_two(("net_sales_value", net_sales_value, nsv_threshold, "high_nsv"),
+                       ("cost_to_serve", cost_to_serve, cost_threshold, "high_cost"),
+                       PROFIT_MATRIX, "quadrant")
+
+
+def _two_by_two(x_axis: tuple[str, Any, float | None, str], y_axis: tuple[str, Any, float | None, str],
+                grid: dict[tuple[bool, bool], str], label: str) -> pd.DataFrame:
+    """Split customers on two columns (name, values, threshold, flag column) into ``grid``'s quadrants."""
+    (x_name, x_values, x_threshold, x_flag), (y_name, y_values, y_threshold, y_flag) = x_axis, y_axis
+    x = _finite(x_values, x_name)
+    y = _finite(y_values, y_name)
+    hx, hy, tx, ty = _quadrants(x, y, x_threshold, y_threshold)
+    names = [grid[(a, b)] for a, b in zip(hx, hy, strict=True)]
+    out = pd.DataFrame({x_name: x.to_numpy(), y_name: y.to_numpy(), x_flag: hx, y_flag: hy,
+                        label: pd.Categorical(names, categories=list(grid.values()))}, index=x.index)
+    out.attrs["thresholds"] = {x_name: tx, y_name: ty}
     return out
 
 
