@@ -42,9 +42,11 @@ def test_gamma_gamma_published(source, cdnow_published_summary, cdnow_sample_dat
     assert g.params_["p"] == pytest.approx(6.25, abs=5e-3)
     assert g.params_["q"] == pytest.approx(3.74, abs=5e-3)
     assert g.loglik_ == pytest.approx(-4055.92, abs=0.01)
-    # gamma sits on a flat ridge: the note's Solver stopped at 15.44, the maximum is at 15.448.
-    # We accept 15.44 +/- 0.01 and check that our point is the better one on the same data.
-    assert g.params_["gamma"] == pytest.approx(15.44, abs=0.01)
+    # Fitted on spend summarised from the log, gamma is the note's 15.44 to half its last digit
+    # (15.4435; LL -4055.9177, as CLVTools prints). The circulated summary file rounds each mean
+    # spend to the cent, which moves gamma to 15.4477 on gamma's flat ridge: that source gets 0.01.
+    tolerance = 5e-3 if source == "summarized_log" else 0.01
+    assert g.params_["gamma"] == pytest.approx(15.44, abs=tolerance)
     buyers = data.frame[data.frame["frequency"] > 0]
     x = buyers["frequency"].to_numpy(float)
     z = buyers["monetary_value"].to_numpy(float)
