@@ -29,12 +29,15 @@ from clvkit.evaluate.diagnostics import (
 from clvkit.evaluate.metrics import (
     LikelihoodRatioTest,
     brier_score,
+    calibration_by_decile,
     holdout_by_frequency,
     holdout_errors,
     holdout_metrics,
     holdout_predictions,
     information_criteria,
     likelihood_ratio_test,
+    spearman,
+    top_decile_lift,
 )
 
 __all__ = [
@@ -44,6 +47,7 @@ __all__ = [
     "LikelihoodRatioTest",
     "bootstrap_params",
     "brier_score",
+    "calibration_by_decile",
     "compare",
     "expected_purchases_matrix",
     "gini",
@@ -59,5 +63,7 @@ __all__ = [
     "p_alive_matrix",
     "period_transactions",
     "predict_interval",
+    "spearman",
+    "top_decile_lift",
     "tracking_table",
 ]

@@ -21,12 +21,16 @@ import pandas as pd
 from clvkit._contract import MODELS, is_purchase_model
 from clvkit.data.customer_data import CustomerData
 from clvkit.errors import DataError, DataWarning
+from clvkit.evaluate.diagnostics import gini
 from clvkit.evaluate.metrics import (
     brier_score,
+    calibration_by_decile,
     fit_criteria,
     holdout_by_frequency,
     holdout_errors,
     holdout_predictions,
+    spearman,
+    top_decile_lift,
 )
 from clvkit.models._base import MODEL_REGISTRY
 
@@ -63,7 +67,8 @@ def _model_class(name: str) -> type | None:
     return cls if _is_purchase_class(cls) else None
 
 _METRIC_COLUMNS = ("family", "loglik", "n_params", "aic", "bic", "n_customers", "actual_total",
-                   "predicted_total", "mae", "rmse", "aggregate_error_pct", "brier_p_alive")
+                   "predicted_total", "mae", "rmse", "aggregate_error_pct", "spearman", "top_decile_lift",
+                   "gini", "brier_p_alive")
 
 
 @dataclass
@@ -76,7 +81,11 @@ class ComparisonReport:
         One row per model (index: model name): ``family`` ("event", "dwyer" or "baseline"),
         calibration fit (``loglik, n_params, aic, bic``; NaN where there is no likelihood),
         holdout purchase errors (``n_customers, actual_total, predicted_total, mae, rmse,
-        aggregate_error_pct``), ``brier_p_alive`` and, with spend, ``revenue_actual_total,
+        aggregate_error_pct``), the ranking metrics ``spearman`` (:func:`~clvkit.evaluate.metrics.spearman`
+        of actual and predicted holdout purchases), ``top_decile_lift``
+        (:func:`~clvkit.evaluate.metrics.top_decile_lift`) and ``gini`` (Gini coefficient of the
+        predicted holdout purchases, :func:`~clvkit.evaluate.diagnostics.gini`: how concentrated
+        the model believes the value is), ``brier_p_alive`` and, with spend, ``revenue_actual_total,
         revenue_predicted_total, revenue_mae, revenue_aggregate_error_pct``.
     predictions : pandas.DataFrame
         One row per customer: the calibration summary (``frequency, recency, T``), what
@@ -92,6 +101,9 @@ class ComparisonReport:
         The calibration summary with holdout columns.
     notes : list of str
         What was left out and why (e.g. the Dwyer models when ``clvkit.dwyer`` is missing).
+    calibration : dict
+        ``{model: calibration table}``: mean predicted and mean actual holdout purchases by
+        decile of the model's forecast (:func:`~clvkit.evaluate.metrics.calibration_by_decile`).
     """
 
     metrics: pd.DataFrame
@@ -100,6 +112,7 @@ class ComparisonReport:
     models: dict[str, Any]
     data: CustomerData
     notes: list[str] = field(default_factory=list)
+    calibration: dict[str, pd.DataFrame] = field(default_factory=dict)
     transactions: pd.DataFrame | None = field(default=None, repr=False)
     log_columns: dict[str, Any] = field(default_factory=dict, repr=False)
 
@@ -122,6 +135,24 @@ class ComparisonReport:
         draw = plot_incremental_transactions if incremental else plot_cumulative_transactions
         return draw(self.models[name], self.transactions, self.data.calibration_end, self.data.end,
                     ax=ax, **self.log_columns)
+
+    def to_markdown(self) -> str:
+        """Markdown: the metrics table (rounded, readable names), a reading generated from the numbers, the notes.
+
+        See :func:`clvkit.evaluate.report.to_markdown` and :func:`~clvkit.evaluate.report.reading`.
+        """
+        from clvkit.evaluate.report import to_markdown
+
+        return to_markdown(self)
+
+    def to_html(self, path: Any) -> None:
+        """Write one self-contained HTML file (inline CSS, table, reading, figures as base64 PNGs) to ``path``.
+
+        Written atomically; see :func:`clvkit.evaluate.report.to_html`.
+        """
+        from clvkit.evaluate.report import to_html
+
+        to_html(self, path)
 
     def __repr__(self) -> str:
         cols = [c for c in ("family", "loglik", "bic", "mae", "rmse", "aggregate_error_pct", "brier_p_alive")
@@ -295,6 +326,7 @@ def compare(
         fitted["GammaGamma"] = gg
         spend_per_purchase = gg.expected_spend(data).to_numpy(dtype=float)
     notes: list[str] = []
+    calibration: dict[str, pd.DataFrame] = {}
 
     def add(name: str, family: str, expected: np.ndarray, p_alive: np.ndarray | None,
             fit: pd.Series | None) -> None:
@@ -302,6 +334,13 @@ def compare(
         info = fit if fit is not None else pd.Series({"loglik": np.nan, "n_params": np.nan,
                                                       "aic": np.nan, "bic": np.nan})
         row = pd.concat([row, info.astype(object), holdout_errors(actual, expected).astype(object)])
+        row["spearman"] = spearman(actual, expected)
+        row["top_decile_lift"] = top_decile_lift(actual, expected)
+        try:
+            row["gini"] = gini(expected)
+        except DataError:  # negative or all-zero forecasts have no Lorenz curve
+            row["gini"] = np.nan
+        calibration[name] = calibration_by_decile(actual, expected)
         row["brier_p_alive"] = brier_score(p_alive, active) if p_alive is not None else np.nan
         predictions[f"{name}.expected_purchases"] = expected
         if p_alive is not None:
@@ -353,7 +392,8 @@ def compare(
     metrics = metrics[ordered + [c for c in metrics.columns if c not in ordered]]
     by_frequency = holdout_by_frequency(frame["frequency"], actual, expected_by_model, max_frequency)
     return ComparisonReport(metrics=metrics, predictions=predictions, by_frequency=by_frequency,
-                            models=fitted, data=data, notes=notes, transactions=log,
+                            models=fitted, data=data, notes=notes, calibration=calibration,
+                            transactions=log,
                             log_columns=log_columns)
 
 

@@ -25,12 +25,15 @@ from clvkit.models._event import check_horizon
 __all__ = [
     "LikelihoodRatioTest",
     "brier_score",
+    "calibration_by_decile",
     "holdout_by_frequency",
     "holdout_errors",
     "holdout_metrics",
     "holdout_predictions",
     "information_criteria",
     "likelihood_ratio_test",
+    "spearman",
+    "top_decile_lift",
 ]
 
 
@@ -151,6 +154,82 @@ def holdout_errors(actual: Any, predicted: Any, weights: Any = None) -> pd.Serie
         "rmse": float(np.sqrt(w @ err**2 / n)),
         "aggregate_error_pct": pct,
     })
+
+
+# ---------------------------------------------------------------------------------- ranking
+def spearman(actual: Any, predicted: Any) -> float:
+    """Spearman's rank correlation between holdout purchases and their forecasts.
+
+    Spearman (1904), "The proof and measurement of association between two things", Am. J.
+    Psychol. 15(1): the Pearson correlation of the ranks of ``actual`` and of ``predicted``,
+    tied values taking the average of the ranks they span (as :func:`scipy.stats.spearmanr`).
+    1 when the forecast orders customers exactly as they bought; NaN when either side is
+    constant (no ranking to compare).
+    """
+    y, f = _pair(actual, predicted)
+    ry, rf = stats.rankdata(y), stats.rankdata(f)
+    ry, rf = ry - ry.mean(), rf - rf.mean()
+    denom = float(np.sqrt((ry @ ry) * (rf @ rf)))
+    return float(ry @ rf / denom) if denom > 0 else float("nan")
+
+
+def top_decile_lift(actual: Any, predicted: Any, share: float = 0.1) -> float:
+    """Actual purchases of the top ``share`` of customers by forecast, over ``share`` of all purchases.
+
+    ``lift = sum_{i in top} actual_i / (share * sum_i actual_i)`` with "top" the
+    ``share * n`` customers with the highest forecasts: 1 is no better than a random pick,
+    ``1 / share`` (10 for the top decile) the most a perfect ranking can reach when the top
+    buyers hold all purchases.
+
+    Ties at the cut: customers whose forecast is strictly above the cut value count in full;
+    those tied at the cut value share the remaining places equally (each counts with weight
+    ``places left / number tied``), so the result does not depend on the row order and the
+    top group holds exactly ``share * n`` customers (a fractional count when ``share * n`` is
+    not whole). NaN when nobody bought in the holdout.
+    """
+    y, f = _pair(actual, predicted)
+    if not 0 < share <= 1:
+        raise DataError(f"share must be in (0, 1], got {share!r}.")
+    total = float(y.sum())
+    if total <= 0:
+        return float("nan")
+    places = share * len(y)
+    _, inverse, counts = np.unique(f, return_inverse=True, return_counts=True)
+    above = np.cumsum(counts[::-1])[::-1] - counts  # customers strictly above each value
+    taken = np.clip(places - above, 0.0, counts)
+    weight = (taken / counts)[inverse.ravel()]
+    return float(weight @ y / (share * total))
+
+
+def calibration_by_decile(actual: Any, predicted: Any) -> pd.DataFrame:
+    """Mean forecast and mean actual holdout purchases by decile of the forecast.
+
+    Customers are ranked by ``predicted`` (average ranks for ties) and customer ``i`` with
+    rank ``r_i`` goes to decile ``ceil(10 r_i / n)``: decile 1 holds the lowest forecasts,
+    10 the highest. Tied forecasts share their average rank and so always fall in the same
+    decile; with many ties (e.g. every customer without a repeat purchase forecast at 0) some
+    deciles are empty and appear with ``customers`` 0 and NaN means. A well-calibrated model
+    has ``mean_predicted`` close to ``mean_actual`` in every decile.
+
+    Returns
+    -------
+    DataFrame indexed by ``decile`` 1..10 with ``customers``, ``mean_predicted`` and
+    ``mean_actual``.
+    """
+    y, f = _pair(actual, predicted)
+    n = len(y)
+    decile = np.clip(np.ceil(10.0 * stats.rankdata(f) / n - 1e-9), 1, 10).astype(int)
+    counts = np.bincount(decile, minlength=11)[1:].astype(float)
+    present = counts > 0
+
+    def means(values: np.ndarray) -> np.ndarray:
+        sums = np.bincount(decile, weights=values, minlength=11)[1:]
+        out = np.full(10, np.nan)
+        out[present] = sums[present] / counts[present]
+        return out
+
+    return pd.DataFrame({"customers": counts.astype(np.int64), "mean_predicted": means(f),
+                         "mean_actual": means(y)}, index=pd.Index(np.arange(1, 11), name="decile"))
 
 
 def brier_score(probability: Any, outcome: Any, weights: Any = None) -> float:

@@ -248,3 +248,22 @@ def test_compare_takes_any_purchase_model_and_names_what_is_not_one(cdnow_sample
     assert list(rep.metrics.index) == ["ParetoNBD", "ModifiedBetaGeo", "BetaGeo"]
     with pytest.raises(DataError, match=r"clvkit\.models\.gamma_gamma\.GammaGamma \(a spend model\)"):
         compare(cdnow_sample_data, models=[ck.GammaGamma()])
+
+
+def test_ranking_metrics_and_calibration_per_model(report):
+    from clvkit.evaluate import gini
+    from clvkit.evaluate.metrics import calibration_by_decile, spearman, top_decile_lift
+
+    m = report.metrics
+    for column in ("spearman", "top_decile_lift", "gini"):
+        assert column in m.columns
+    assert set(report.calibration) == set(m.index)
+    actual = report.predictions["frequency_holdout"]
+    for name in m.index:
+        expected = report.predictions[f"{name}.expected_purchases"]
+        assert m.loc[name, "spearman"] == pytest.approx(spearman(actual, expected))
+        assert m.loc[name, "top_decile_lift"] == pytest.approx(top_decile_lift(actual, expected))
+        assert m.loc[name, "gini"] == pytest.approx(gini(expected))
+        pd.testing.assert_frame_equal(report.calibration[name], calibration_by_decile(actual, expected))
+        assert report.calibration[name]["customers"].sum() == len(report.predictions)
+    assert (m["top_decile_lift"] > 1).all()  # every model ranks better than a random pick

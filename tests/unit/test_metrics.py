@@ -266,3 +266,64 @@ def test_bootstrap_params_custom_simulator_and_errors(small_fit, monkeypatch):
         bootstrap_params(model, data, n_boot=3)
     with pytest.raises(DataError, match="n_boot"):
         bootstrap_params(model, data, n_boot=1, simulator=simulator)
+
+
+# ---------------------------------------------------------------------------------- ranking
+def test_spearman_by_hand_and_against_scipy():
+    from clvkit.evaluate.metrics import spearman
+
+    assert spearman([1, 2, 3, 4], [10, 20, 30, 40]) == pytest.approx(1.0)
+    assert spearman([1, 2, 3, 4], [4, 3, 2, 1]) == pytest.approx(-1.0)
+    # ties take average ranks: actual ranks (1.5, 1.5, 3), predicted ranks (1, 2, 3)
+    # centred (-0.5, -0.5, 1) and (-1, 0, 1): r = 1.5 / sqrt(1.5 * 2)
+    assert spearman([0, 0, 5], [1, 2, 3]) == pytest.approx(1.5 / np.sqrt(3.0))
+    rng = np.random.default_rng(7)
+    y = rng.poisson(0.8, 300).astype(float)  # many ties
+    f = np.round(rng.gamma(1.0, 1.0, 300) + 0.3 * y, 1)
+    assert spearman(y, f) == pytest.approx(stats.spearmanr(y, f).statistic, rel=1e-12)
+    assert np.isnan(spearman([1, 2, 3], [5, 5, 5]))
+
+
+def test_top_decile_lift_by_hand():
+    from clvkit.evaluate.metrics import top_decile_lift
+
+    # 10 customers: the one forecast highest made all 10 purchases -> lift 10 / (0.1 * 10) = 10
+    assert top_decile_lift([0] * 9 + [10], list(range(10))) == pytest.approx(10.0)
+    # 20 customers, top 2 by forecast made 3 + 1 of 16 purchases -> 4 / (0.1 * 16) = 2.5
+    y = [3, 1] + [1] * 12 + [0] * 6
+    f = [20, 19, *range(18)]
+    assert top_decile_lift(y, f) == pytest.approx(4 / 1.6)
+    # ties at the cut share the place: two customers tied at the top of 10, one place,
+    # each counts half: (0.5 * 4 + 0.5 * 0) / (0.1 * 10) = 2
+    assert top_decile_lift([4, 0, 1, 1, 1, 1, 1, 1, 0, 0], [5, 5, 1, 1, 1, 1, 1, 1, 1, 1]) == pytest.approx(2.0)
+    # a constant forecast is a random pick: lift 1, whatever the order
+    assert top_decile_lift([1, 2, 3, 4, 5, 6, 7, 8, 9, 10], [0] * 10) == pytest.approx(1.0)
+    assert np.isnan(top_decile_lift([0, 0], [1, 2]))
+    with pytest.raises(DataError, match="share"):
+        top_decile_lift([1, 2], [1, 2], share=0)
+
+
+def test_top_decile_lift_does_not_depend_on_row_order():
+    from clvkit.evaluate.metrics import top_decile_lift
+
+    rng = np.random.default_rng(11)
+    y = rng.poisson(1.0, 97).astype(float)
+    f = rng.integers(0, 4, 97).astype(float)  # heavy ties at the cut
+    perm = rng.permutation(97)
+    assert top_decile_lift(y, f) == pytest.approx(top_decile_lift(y[perm], f[perm]))
+
+
+def test_calibration_by_decile_by_hand():
+    from clvkit.evaluate.metrics import calibration_by_decile
+
+    table = calibration_by_decile(np.arange(20) * 2.0, np.arange(20))
+    assert list(table.index) == list(range(1, 11)) and table.index.name == "decile"
+    assert list(table.columns) == ["customers", "mean_predicted", "mean_actual"]
+    assert (table["customers"] == 2).all()
+    np.testing.assert_allclose(table["mean_predicted"], np.arange(10) * 2 + 0.5)
+    np.testing.assert_allclose(table["mean_actual"], (np.arange(10) * 2 + 0.5) * 2)
+    # ties share a decile: ranks (1.5, 1.5, 3) of 3 -> deciles ceil(5) = 5, 5 and 10
+    tied = calibration_by_decile([1, 2, 3], [0, 0, 1])
+    assert tied.loc[5, "customers"] == 2 and tied.loc[10, "customers"] == 1
+    assert tied.loc[5, "mean_actual"] == pytest.approx(1.5) and tied.loc[10, "mean_predicted"] == 1.0
+    assert tied["customers"].sum() == 3 and np.isnan(tied.loc[1, "mean_actual"])
