@@ -20,9 +20,31 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import pandas as pd
+
 from clvkit.errors import DataError, InputFileError, ModelFileError, OutputError
 
 FORMAT_VERSION = 1
+
+
+def jsonable(obj: Any) -> Any:
+    """Plain JSON values: numpy scalars as Python numbers, timestamps as ISO strings, inf as "inf",
+    NaN as None; anything else that is not a JSON type as its string. Used for every model file,
+    provenance and table metadata clvkit writes."""
+    if isinstance(obj, dict):
+        return {str(k): jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [jsonable(v) for v in obj]
+    if isinstance(obj, np.generic):
+        obj = obj.item()
+    if isinstance(obj, pd.Timestamp):
+        return obj.isoformat()
+    if isinstance(obj, float) and not np.isfinite(obj):
+        return None if np.isnan(obj) else ("inf" if obj > 0 else "-inf")
+    if obj is None or isinstance(obj, str | int | float | bool):
+        return obj
+    return str(obj)
 
 #: marks clvkit's temporary files: ``.<name>.clvkit-tmp.<pid>.<host>.<random>`` beside ``<name>``.
 TEMP_MARK = ".clvkit-tmp."

@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from clvkit.errors import DataError, DataWarning, InputFileError
-from clvkit.io import atomic_files, check_output_path
+from clvkit.io import atomic_files, check_output_path, jsonable
 
 FORMATS = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
 #: key of the clvkit metadata in a Parquet schema.
@@ -51,23 +51,6 @@ def check_table_path(path: str | os.PathLike[str]) -> None:
 def sidecar_path(path: str | os.PathLike[str]) -> Path:
     """Where the metadata of a CSV file lives: ``<path>.clvkit.json``."""
     return Path(os.fspath(path) + SIDECAR_SUFFIX)
-
-
-def jsonable(obj: Any) -> Any:
-    """Plain JSON values: numpy scalars as Python numbers, timestamps as ISO strings, inf as "inf"."""
-    if isinstance(obj, dict):
-        return {str(k): jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, list | tuple):
-        return [jsonable(v) for v in obj]
-    if isinstance(obj, np.generic):
-        obj = obj.item()
-    if isinstance(obj, pd.Timestamp):
-        return obj.isoformat()
-    if isinstance(obj, float) and not np.isfinite(obj):
-        return None if np.isnan(obj) else ("inf" if obj > 0 else "-inf")
-    if obj is None or isinstance(obj, str | int | float | bool):
-        return obj
-    return str(obj)
 
 
 def read_table(path: str | os.PathLike[str], index_col: str | None = None, *,

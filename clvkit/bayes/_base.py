@@ -259,14 +259,13 @@ class BayesModel(Model):
         what the predictions need. Read it back with :func:`clvkit.load`. No pickle is involved.
         """
         from clvkit import __version__
-        from clvkit.io import atomic_write
-        from clvkit.models._base import _jsonable
+        from clvkit.io import atomic_write, jsonable
 
         self._check_fitted()
         state = {"model": type(self).__name__, "qualified_name": self.qualified_name,
                  "format_version": FORMAT_VERSION, "clvkit_version": __version__,
-                 "init": _jsonable(self.get_params()), "unit": self.unit_, "n_obs": self.n_obs_,
-                 "data_provenance": _jsonable(getattr(self, "data_provenance_", {})),
+                 "init": jsonable(self.get_params()), "unit": self.unit_, "n_obs": self.n_obs_,
+                 "data_provenance": jsonable(getattr(self, "data_provenance_", {})),
                  "converged": self.converged_, "divergences": self.divergences_,
                  "sampler": self.sampler_, "state": self._state()}
         idata = self.idata_.copy()

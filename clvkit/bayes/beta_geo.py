@@ -118,7 +118,7 @@ class BetaGeo(BayesModel):
         -------
         self
         """
-        from clvkit.models._base import _jsonable
+        from clvkit.io import jsonable
 
         cd = as_customer_data(data)
         cd.require(self.columns, "bayes.BetaGeo")
@@ -137,7 +137,7 @@ class BetaGeo(BayesModel):
         self.unit_ = cd.unit
         self.n_obs_ = float(w.sum())
         self.n_unique_ = len(rows)
-        self.data_provenance_ = _jsonable(dict(cd.provenance))
+        self.data_provenance_ = jsonable(dict(cd.provenance))
         start = _mle_start(rows, w, cd.unit) if init == "mle" else None
         priors = self._priors()
         if sampler == "nutpie" and density.supports(priors):

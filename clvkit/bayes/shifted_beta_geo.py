@@ -13,7 +13,7 @@ from clvkit.bayes._base import BayesModel, PriorSpec, interval_frame, point_or_f
 from clvkit.data.periods import validate_survival
 from clvkit.data.units import check_unit, per_period_rate
 from clvkit.errors import DataError, fail_rows
-from clvkit.models._base import _jsonable
+from clvkit.io import jsonable
 
 
 @register("bayes.ShiftedBetaGeo", "retention")
@@ -179,7 +179,7 @@ class ShiftedBetaGeo(BayesModel):
         self.covariates_ = _check_covariates(covariates, self.cohorts_)
         self.n_obs_ = float(sum(self.size_.values()))
         given = getattr(data, "attrs", {}).get("provenance")
-        self.data_provenance_ = _jsonable({**(given if isinstance(given, dict) else {}),
+        self.data_provenance_ = jsonable({**(given if isinstance(given, dict) else {}),
                                            "cohorts": len(self.cohorts_),
                                            "periods": max(self.n_periods_.values())})
         n_max = max(self.n_periods_.values())

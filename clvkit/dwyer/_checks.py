@@ -237,15 +237,3 @@ def require_keys(cls_name: str, state: Any, keys: tuple[str, ...]) -> None:
     if missing:
         raise DataError(f"{cls_name}: the model file lacks {missing}; it was not written by "
                         "model.save() or was edited by hand.")
-
-
-def jsonable(obj: Any) -> Any:
-    """numpy / pandas scalars, timestamps and periods as JSON-friendly values."""
-    if isinstance(obj, dict):
-        return {str(k): jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [jsonable(v) for v in obj]
-    obj = _plain(obj)
-    if obj is None or isinstance(obj, (str, int, float, bool)):
-        return obj
-    return str(obj)

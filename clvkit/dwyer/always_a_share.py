@@ -24,7 +24,6 @@ from clvkit.dwyer._checks import (
     check_n_draws,
     check_share,
     draw_bounds,
-    jsonable,
     period_discount,
     require_keys,
     series_from_json,
@@ -39,6 +38,7 @@ from clvkit.dwyer._markov import (
     transition_matrix,
 )
 from clvkit.errors import DataError, NotFittedError
+from clvkit.io import jsonable
 
 
 @register("AlwaysAShare", "migration")

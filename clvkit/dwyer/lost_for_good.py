@@ -33,7 +33,6 @@ from clvkit.dwyer._checks import (
     finite_values,
     frame_from_json,
     frame_to_json,
-    jsonable,
     period_discount,
     require_keys,
 )
@@ -45,6 +44,7 @@ from clvkit.dwyer._retention import (
     rate_survival,
 )
 from clvkit.errors import DataError
+from clvkit.io import jsonable
 from clvkit.models._math import shifted_beta_geo as sbg_math
 from clvkit.models.shifted_beta_geo import ShiftedBetaGeo
 

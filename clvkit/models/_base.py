@@ -18,6 +18,7 @@ from clvkit._contract import Model, summary_frame
 from clvkit.data.customer_data import CustomerData, as_customer_data
 from clvkit.data.units import check_unit
 from clvkit.errors import ConvergenceWarning, DataError
+from clvkit.io import jsonable
 from clvkit.models._optimize import OptimumInfo, minimize_negloglik
 
 #: every concrete MLE model class by name, so that clvkit.load can rebuild it from JSON.
@@ -217,7 +218,7 @@ class MLEModel(Model):
         self.n_obs_ = total
         self.n_unique_ = len(rows)
         self.unit_ = meta.get("unit")
-        self.data_provenance_ = _jsonable(meta.get("provenance", {}))
+        self.data_provenance_ = jsonable(meta.get("provenance", {}))
         self.converged_ = info.converged
         self.fit_info_ = info
 
@@ -383,20 +384,3 @@ def check_weights(weights: Any) -> np.ndarray:
     if len(values) and not values.any():
         raise DataError(f"weights are all 0 ({len(values)} customers): nothing to fit.")
     return values
-
-
-def _jsonable(obj: Any) -> Any:
-    """Turn numpy / pandas scalars and timestamps into JSON-friendly values."""
-    if isinstance(obj, dict):
-        return {str(k): _jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_jsonable(v) for v in obj]
-    if isinstance(obj, (np.integer,)):
-        return int(obj)
-    if isinstance(obj, (np.floating,)):
-        return float(obj)
-    if isinstance(obj, (pd.Timestamp,)):
-        return obj.isoformat()
-    if obj is None or isinstance(obj, (str, int, float, bool)):
-        return obj
-    return str(obj)
