@@ -156,6 +156,21 @@ class Model:
         return "\n".join(part for part in (head, details, table) if part)
 
     # ------------------------------------------------------------------ persistence
+    def _state_header(self) -> dict[str, Any]:
+        """The part of ``to_dict()`` every model file shares: name, hyper-parameters, parameters,
+        unit, customers, convergence and data provenance, as plain JSON values."""
+        from clvkit.io import jsonable
+
+        return {
+            "model": self.qualified_name,
+            "init": jsonable(self.get_params()),
+            "params": {str(k): float(v) for k, v in self.params_.items()},
+            "unit": self.unit_,
+            "n_obs": float(self.n_obs_),
+            "converged": bool(self.converged_),
+            "data_provenance": jsonable(self.data_provenance_),
+        }
+
     def save(self, path: Any) -> None:
         """Write the fitted model to ``path`` atomically; read it back with :func:`clvkit.load`."""
         from clvkit.io import save_model

@@ -471,14 +471,8 @@ class AlwaysAShare(Model):
                             "purchases": int(row["purchases"]), "p": float(row["p"])}
                            for k, row in self.transitions_.iterrows()]
         return {
-            "model": self.qualified_name,
-            "init": jsonable(self.get_params()),
-            "params": {str(k): float(v) for k, v in self.params_.items()},
-            "unit": self.unit_,
+            **self._state_header(),
             "margin": float(self.margin_),
-            "n_obs": int(self.n_obs_),
-            "converged": bool(self.converged_),
-            "data_provenance": jsonable(self.data_provenance_),
             "transitions": transitions,
             "states": None if self.states_ is None else series_to_json(self.states_),
         }

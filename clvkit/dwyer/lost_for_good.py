@@ -621,13 +621,7 @@ class LostForGood(Model):
         if self.status_ is not None:
             status = frame_to_json(self.status_[list(STATUS_COLUMNS)].astype({"cohort": str}))
         return {
-            "model": self.qualified_name,
-            "init": jsonable(self.get_params()),
-            "params": {str(k): float(v) for k, v in self.params_.items()},
-            "unit": self.unit_,
-            "n_obs": float(self.n_obs_),
-            "converged": bool(self.converged_),
-            "data_provenance": jsonable(self.data_provenance_),
+            **self._state_header(),
             "n_periods": int(self.n_periods_),
             "retention": [float(v) for v in self.retention_],
             "survival_table": [{"cohort": str(c), "period": int(p), "alive": float(a)}

@@ -135,7 +135,7 @@ def bootstrap_params(model: EventModel, data: CustomerData | pd.DataFrame, n_boo
         extra = {} if resolution is None else {"resolution": resolution}
         frame = sim(params, len(T), T=T, random_seed=int(seed), **extra)
         boot = CustomerData.from_frame(frame.loc[:, list(model.columns)], unit=model.unit_)
-        refit = type(model)(**model._init_kwargs())
+        refit = type(model)(**model.get_params())
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", ConvergenceWarning)
             refit.fit(boot, initial_params=params)

@@ -283,24 +283,11 @@ class MLEModel(Model):
                 f"{self.n_unique_:,} unique rows")
 
     # ------------------------------------------------------------------ persistence
-    def _init_kwargs(self) -> dict[str, Any]:
-        return {"penalizer": self.penalizer}
-
     def to_dict(self) -> dict[str, Any]:
         """Everything needed to rebuild the fitted model, as plain JSON types."""
         self._check_fitted()
-        return {
-            "model": type(self).__name__,
-            "init": self._init_kwargs(),
-            "params": self.params_.to_dict(),
-            "covariance_log": self._cov_log.tolist(),
-            "loglik": self.loglik_,
-            "n_obs": self.n_obs_,
-            "n_unique": self.n_unique_,
-            "unit": self.unit_,
-            "converged": self.converged_,
-            "data_provenance": self.data_provenance_,
-        }
+        return {**self._state_header(), "covariance_log": self._cov_log.tolist(), "loglik": self.loglik_,
+                "n_unique": self.n_unique_}
 
     @classmethod
     def from_dict(cls, state: dict[str, Any]) -> Self:

@@ -69,9 +69,6 @@ class BetaGeoBetaBinom(ClosedFormDiscounting, EventModel):
         super().__init__(penalizer=penalizer)
         self.unit = unit
 
-    def _init_kwargs(self) -> dict[str, Any]:
-        return {**super()._init_kwargs(), "unit": self.unit}
-
     def _rows(self, data: Any, weights: Any) -> tuple[np.ndarray, np.ndarray, dict[str, Any]]:
         cd = as_customer_data(data, unit=check_unit(self.unit) if self.unit else "Y")
         if self.unit is not None and cd.unit != check_unit(self.unit):

@@ -65,9 +65,6 @@ class GammaGamma(MLEModel):
         super().__init__(penalizer=penalizer)
         self.exclude_nonpositive = exclude_nonpositive
 
-    def _init_kwargs(self) -> dict[str, Any]:
-        return {**super()._init_kwargs(), "exclude_nonpositive": self.exclude_nonpositive}
-
     def _rows(self, data: Any, weights: Any) -> tuple[np.ndarray, np.ndarray, dict[str, Any]]:
         cd = as_customer_data(data, unit_matters=False)
         cd.require(self.columns, "GammaGamma")

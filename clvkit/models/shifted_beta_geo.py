@@ -64,9 +64,6 @@ class ShiftedBetaGeo(MLEModel):
         super().__init__(penalizer=penalizer)
         self.unit = unit
 
-    def _init_kwargs(self) -> dict[str, Any]:
-        return {"unit": self.unit, "penalizer": self.penalizer}
-
     # ------------------------------------------------------------------ fitting
     def fit(self, data: pd.DataFrame, *, periods: int | None = None,  # type: ignore[override]
             weights: Any = None, initial_params: dict[str, float] | None = None, maxiter: int = 3000) -> Self:
