@@ -12,7 +12,7 @@ import pandas as pd
 from clvkit._contract import is_purchase_model, is_spend_model, renamed
 from clvkit._progress import progress_bar
 from clvkit.data.customer_data import CustomerData
-from clvkit.errors import DataError
+from clvkit.errors import ConvergenceError, DataError
 from clvkit.tables import read_summary, table_unit, write_table
 from clvkit.value import describe, evaluate, plan_value, translate_legacy
 
@@ -109,6 +109,7 @@ def score_file(
     spend: str | os.PathLike[str] | float | None = None,
     customer: str | None = None,
     unit: str | None = None,
+    allow_unconverged: bool = True,
     **kwargs: Any,
 ) -> pd.DataFrame:
     """Read a saved model and a summary file, score, and write the result atomically.
@@ -130,6 +131,9 @@ def score_file(
         Customer id column of the summary (default: ``customer_id`` if present, else row numbers).
     unit
         Fallback time unit of the summary, for files without clvkit metadata.
+    allow_unconverged
+        Score with a model file whose fit did not converge (``converged: false``); False makes
+        that a :class:`~clvkit.errors.ConvergenceError` (the CLI's default).
     kwargs
         The remaining arguments of :func:`score` (``discount_rate``, ``margin_rate``,
         ``interval``, ``n_draws``, ``random_seed``, ``chunk_size``, ``progress``).
@@ -143,6 +147,7 @@ def score_file(
         renamed("score_file(margin=...)", "score_file(margin_rate=...)", stacklevel=3)
         kwargs["margin_rate"] = kwargs.pop("margin")
     model = load(model_path)
+    _refuse_unconverged(model, model_path, allow_unconverged)
     if not is_purchase_model(model):
         raise DataError(f"{model_path} holds {describe(model)}, not a purchase model.")
     spend_value: Any = spend
@@ -150,6 +155,7 @@ def score_file(
     if isinstance(spend, str | os.PathLike):
         spend_file = os.fspath(spend)
         spend_value = load(spend)
+        _refuse_unconverged(spend_value, spend, allow_unconverged)
         if not is_spend_model(spend_value):
             raise DataError(f"{spend} holds {describe(spend_value)}, not a spend model (GammaGamma).")
     frame = read_summary(summary_path, customer)
@@ -165,3 +171,12 @@ def score_file(
     result.attrs["clvkit"] = metadata
     write_table(result, out_path, metadata=metadata)
     return result
+
+
+def _refuse_unconverged(model: Any, path: Any, allow: bool) -> None:
+    """A :class:`~clvkit.errors.ConvergenceError` for a model file whose fit did not converge, unless ``allow``."""
+    if getattr(model, "converged_", True) or allow:
+        return
+    raise ConvergenceError(f"{path} holds a {type(model).__name__} whose fit did not converge (converged: false); "
+                           "its numbers may be meaningless. Refit on data that identify the model, or pass "
+                           "--allow-unconverged (allow_unconverged=True in Python) to score with it anyway.")

@@ -154,15 +154,12 @@ def _fit(args: argparse.Namespace) -> int:
 
 def _score(args: argparse.Namespace) -> int:
     from clvkit.batch import score_file
-    from clvkit.io import load
     from clvkit.tables import check_table_path
 
     check_table_path(args.out)
-    for path in (args.model, args.spend_model):
-        if path is not None:
-            _check_converged(load(path), path, args.allow_unconverged)
     result = score_file(args.model, args.summary, args.out, args.horizon, spend=args.spend_model,
-                        customer=args.customer, unit=args.unit, discount_rate=args.discount_rate,
+                        customer=args.customer, unit=args.unit, allow_unconverged=args.allow_unconverged,
+                        discount_rate=args.discount_rate,
                         margin_rate=_margin_rate(args), interval=args.interval, n_draws=args.n_draws,
                         random_seed=args.random_seed, chunk_size=args.chunk_size, progress=not args.quiet)
     info = result.attrs["clvkit"]
@@ -180,15 +177,6 @@ def _score(args: argparse.Namespace) -> int:
         print(f"Scored {len(result):,} customers {over}: {', '.join(parts)}. No --spend-model given, so no "
               f"money column (no CLV): values are in purchases. Wrote {args.out}")
     return 0
-
-
-def _check_converged(model: object, path: str, allow: bool) -> None:
-    """A :class:`ConvergenceError` for a model file whose fit did not converge, unless ``allow``."""
-    if getattr(model, "converged_", True) or allow:
-        return
-    raise ConvergenceError(f"{path} holds a {type(model).__name__} whose fit did not converge (converged: false); "
-                           "its numbers may be meaningless. Refit on data that identify the model, or pass "
-                           "--allow-unconverged to score with it anyway.")
 
 
 def _check_out(path: str | None) -> None:
