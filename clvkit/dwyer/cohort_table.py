@@ -9,8 +9,11 @@ import numpy as np
 import pandas as pd
 
 from clvkit.data.units import check_discount_rate
-from clvkit.dwyer._checks import check_amount, check_count
+from clvkit.dwyer._checks import MAX_AMOUNT, check_amount, check_count
 from clvkit.errors import DataError, plain
+
+#: Most orders per customer per year a table takes (with money capped at 1e15, no product overflows).
+MAX_ORDERS = 1e6
 
 
 def cohort_table(customers: float, retention: Sequence[float] | float,
@@ -44,8 +47,9 @@ def cohort_table(customers: float, retention: Sequence[float] | float,
         number is used for every year. Each argument is a number or a flat, non-empty sequence
         of numbers (strings, empty lists and 2-D tables are refused with a DataError naming it).
     orders, order_value, cost_rate
-        Orders per customer, average order value and variable cost as a share of revenue, per
-        year (or one number for all years). The number of years is the longest of these.
+        Orders per customer (at most 1e6), average order value (money, at most 1e15) and variable
+        cost as a share of revenue, per year (or one number for all years). The number of years
+        is the longest of these.
     discount_rate
         Annual effective discount rate, checked by :func:`clvkit.data.units.check_discount_rate`
         (> -1; a warning above 1 = 100% a year, an error above 5 = 500%).
@@ -90,8 +94,10 @@ def cohort_table(customers: float, retention: Sequence[float] | float,
         ("retention", retention), ("orders", orders), ("order_value", order_value),
         ("cost_rate", cost_rate))}
     years = max(raw[name].size for name in ("orders", "order_value", "cost_rate"))
-    orders_ = _per_year("orders", raw["orders"], years, low=0.0)
-    value_ = _per_year("order_value", raw["order_value"], years, low=0.0)
+    orders_ = _at_most("orders", _per_year("orders", raw["orders"], years, low=0.0), MAX_ORDERS,
+                       "orders per customer and year")
+    value_ = _at_most("order_value", _per_year("order_value", raw["order_value"], years, low=0.0), MAX_AMOUNT,
+                      "money per order; check the units of the amount")
     cost_ = _per_year("cost_rate", raw["cost_rate"], years, low=0.0, high=1.0)
     ret = raw["retention"]
     if ret.size == years - 1 and years > 1:
@@ -150,4 +156,14 @@ def _per_year(name: str, arr: np.ndarray, years: int, *, low: float, high: float
         span = f"[{low:g}, {high:g}]" if np.isfinite(high) else f">= {low:g}"
         raise DataError(f"{name} must be finite and {span}: {int(bad.sum())} of {arr.size} years are "
                         f"not (first: year {i + 1}, {name} = {plain(check[i])!r}).")
+    return arr
+
+
+def _at_most(name: str, arr: np.ndarray, limit: float, what: str) -> np.ndarray:
+    """``arr``, or a DataError when a year exceeds ``limit`` (products of such values overflow)."""
+    over = arr > limit
+    if over.any():
+        i = int(np.flatnonzero(over)[0])
+        raise DataError(f"{name} is above {limit:.0e} ({what}) in {int(over.sum())} of {arr.size} years "
+                        f"(first: year {i + 1}, {name} = {plain(arr[i])!r}).")
     return arr

@@ -139,3 +139,16 @@ def test_cohort_table_percent_rate_is_refused():
     with pytest.raises(DataError, match=r"discount_rate=20 is 2,000% a year.*did you mean 0.20\?"):
         dw.cohort_table(**{**ARGS, "discount_rate": 20})
     assert ck.dwyer.cohort_table(**ARGS)["ltv"].round(2).tolist() == [76.5, 121.78, 150.13]
+
+
+def test_cohort_table_refuses_amounts_that_would_overflow():
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(DataError, match="order_value"):
+            dw.cohort_table(customers=179_769_314, retention=[0.0], orders=[1.0], order_value=[1e300],
+                            cost_rate=[0.5], discount_rate=0.1)
+        with pytest.raises(DataError, match="orders"):
+            dw.cohort_table(customers=1000, retention=[0.5], orders=[1e300], order_value=[10.0],
+                            cost_rate=[0.5], discount_rate=0.1)
